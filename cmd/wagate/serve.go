@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wagate/wagate/db"
+	"github.com/wagate/wagate/internal/cluster"
+	"github.com/wagate/wagate/internal/config"
+	"github.com/wagate/wagate/internal/web"
+	"github.com/wagate/wagate/internal/worker"
+)
+
+// shutdownGrace bounds how long a SIGTERM waits for requests and tasks in flight.
+const shutdownGrace = 20 * time.Second
+
+func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
+	roles, err := parseRoles(args)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(config.ForServe)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel).With("version", versionString())
+
+	ctx, stop := signal.NotifyContext(parent, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	if err := db.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("open postgres pool: %w", err)
+	}
+	defer pool.Close()
+	ropt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("parse REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("connect to redis: %w", err)
+	}
+
+	inst, err := cluster.Register(ctx, pool, log, versionString(), roles)
+	if err != nil {
+		return err
+	}
+	log = log.With("instance_id", inst.ID)
+	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
+	hbDone := make(chan struct{})
+	go func() { defer close(hbDone); inst.Run(hbCtx) }()
+
+	var srv *web.Server
+	httpErr := make(chan error, 1)
+	if has(roles, roleHTTP) {
+		srv = web.New(web.Deps{
+			Log: log, Version: versionString(), TrustedProxies: cfg.TrustedProxies,
+			Checks: map[string]web.Check{
+				"postgres": pool.Ping,
+				"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+			},
+		})
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			stopHeartbeat()
+			return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+		}
+		log.InfoContext(ctx, "http listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String())
+		go func() { httpErr <- srv.App.Listener(ln) }()
+	}
+	var wrk *worker.Server
+	if has(roles, roleWorker) {
+		if wrk, err = worker.NewServer(cfg.RedisURL, worker.Config{}, log); err != nil {
+			stopHeartbeat()
+			return err
+		}
+		if err := wrk.Start(); err != nil {
+			stopHeartbeat()
+			return err
+		}
+	}
+	// The host role (live WhatsApp connections) arrives with sessions; its instance row already
+	// advertises it for placement.
+	log.InfoContext(ctx, "wagate started", "roles", roles, "wa_driver", cfg.WADriver)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-httpErr:
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+	shutdown(log, srv, wrk)
+	stopHeartbeat()
+	<-hbDone
+	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := inst.Deregister(dctx); err != nil {
+		log.Error("deregister instance", "err", err)
+	}
+	log.Info("stopped")
+	return runErr
+}
+
+// shutdown stops taking work, then lets work in flight finish: HTTP first (no new requests), then
+// the worker (unfinished tasks return to their queue).
+func shutdown(log *slog.Logger, srv *web.Server, wrk *worker.Server) {
+	if srv != nil {
+		if err := srv.Shutdown(shutdownGrace); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("http shutdown", "err", err)
+		}
+	}
+	if wrk != nil {
+		wrk.Shutdown()
+	}
+}
+
+func has(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}

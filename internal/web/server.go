@@ -1,0 +1,116 @@
+// Package web is the HTTP role: the Fiber app, its middleware, the error handler, and the routes of
+// the portal, the operator console and the REST API. Handlers parse, call one service and render;
+// they hold no SQL and no WhatsApp or queue code.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/wagate/wagate/internal/web/httpx"
+	"github.com/wagate/wagate/static"
+	"github.com/wagate/wagate/views/home"
+	"github.com/wagate/wagate/views/layout"
+)
+
+// Check reports whether one dependency answers; /readyz runs them all.
+type Check func(ctx context.Context) error
+
+// Deps is what the HTTP role needs from main.
+type Deps struct {
+	Log            *slog.Logger
+	Version        string
+	Checks         map[string]Check
+	TrustedProxies []string
+	// BodyLimit is the largest request body accepted by any route (the largest upload a plan allows).
+	BodyLimit int
+}
+
+// Server is the HTTP role.
+type Server struct {
+	App *fiber.App
+	log *slog.Logger
+}
+
+// New builds the Fiber app with every route.
+func New(d Deps) *Server {
+	if d.BodyLimit == 0 {
+		d.BodyLimit = 4 << 20
+	}
+	s := &Server{log: d.Log}
+	app := fiber.New(fiber.Config{
+		AppName:                 "wagate",
+		DisableStartupMessage:   true,
+		ErrorHandler:            s.handleError,
+		BodyLimit:               d.BodyLimit,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            60 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		EnableTrustedProxyCheck: len(d.TrustedProxies) > 0,
+		TrustedProxies:          d.TrustedProxies,
+		ProxyHeader:             proxyHeader(d.TrustedProxies),
+	})
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	app.Use(s.requestContext)
+
+	app.Use("/static", staticCache, filesystem.New(filesystem.Config{Root: http.FS(static.FS())}))
+	h := health{checks: d.Checks}
+	app.Get("/healthz", h.alive)
+	app.Get("/readyz", h.ready)
+
+	app.Get("/", func(c *fiber.Ctx) error {
+		return httpx.Render(c, fiber.StatusOK, home.Index(home.Page{Version: d.Version}))
+	})
+
+	// Anything no route claimed gets our own 404 page rather than Fiber's "Cannot GET".
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	s.App = app
+	return s
+}
+
+// Shutdown stops accepting connections and waits up to timeout for requests in flight.
+func (s *Server) Shutdown(timeout time.Duration) error { return s.App.ShutdownWithTimeout(timeout) }
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return "" // behind no trusted proxy, X-Forwarded-For is whatever the client made up
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+// staticCache lets browsers keep versioned assets (static.URL adds ?v=<hash>) for a year.
+func staticCache(c *fiber.Ctx) error {
+	if c.Query("v") != "" {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=300")
+	}
+	return c.Next()
+}
+
+// handleError is Fiber's ErrorHandler: every page error goes through httpx.ProblemFor.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	p := httpx.ProblemFor(c.UserContext(), s.log, err)
+	if wantsJSON(c) {
+		return c.Status(p.Status).JSON(fiber.Map{"title": p.Title, "status": p.Status, "detail": p.Detail}, "application/problem+json")
+	}
+	return httpx.Render(c, p.Status, layout.ErrorPage(layout.ErrorPageModel{
+		Status: p.Status, Title: p.Title, Detail: p.Detail, RequestID: httpx.RequestID(c.UserContext()),
+	}))
+}
+
+func wantsJSON(c *fiber.Ctx) bool {
+	return strings.HasPrefix(c.Path(), "/api/") || c.Accepts(fiber.MIMETextHTML, fiber.MIMEApplicationJSON) == fiber.MIMEApplicationJSON
+}
+
+func (s *Server) logPanic(c *fiber.Ctx, e any) {
+	s.log.ErrorContext(c.UserContext(), "panic in handler", "panic", e, "path", c.Path(),
+		"request_id", httpx.RequestID(c.UserContext()))
+}
