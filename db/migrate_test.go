@@ -66,4 +66,3 @@ func TestMigrate(t *testing.T) {
 		require.NoError(t, conn.Close(ctx))
 	})
 }
-

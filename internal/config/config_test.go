@@ -43,14 +43,14 @@ func TestLoad(t *testing.T) {
 	t.Run("EveryProblemAtOnce", func(t *testing.T) {
 		t.Parallel()
 		_, err := LoadFrom(env(map[string]string{
-			"SECRET_KEY":      "short",
-			"WA_DRIVER":       "baileys",
-			"MESSAGE_EXPIRY":  "a day",
-			"LOG_LEVEL":       "loud",
-			"BASE_URL":        "example.com",
-			"TRUSTED_PROXIES": "10.0.0.0/8, nope",
-			"HTTP_ADDR":       "8080",
-			"S3_BUCKET":       "b",
+			"SECRET_KEY":       "short",
+			"WA_DRIVER":        "baileys",
+			"MESSAGE_EXPIRY":   "a day",
+			"LOG_LEVEL":        "loud",
+			"BASE_URL":         "example.com",
+			"TRUSTED_PROXIES":  "10.0.0.0/8, nope",
+			"HTTP_ADDR":        "8080",
+			"S3_BUCKET":        "b",
 			"S3_ACCESS_KEY_ID": "k",
 		}), ForServe)
 		var cerr *Error
