@@ -125,10 +125,10 @@ func LoadFrom(lookup func(string) (string, bool), mode Mode) (Config, error) {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		r.problem("HTTP_ADDR must be host:port, got %q", c.HTTPAddr)
 	}
-	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			r.problem("METRICS_ADDR must be host:port, got %q", c.MetricsAddr)
-		}
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = "" // no metrics listener
+	} else if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		r.problem("METRICS_ADDR must be host:port or off, got %q", c.MetricsAddr)
 	}
 	for _, p := range c.TrustedProxies {
 		if !isIPOrCIDR(p) {

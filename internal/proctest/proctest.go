@@ -96,7 +96,7 @@ func Start(t testing.TB, o Opts) *Proc {
 		"BASE_URL":     fmt.Sprintf("http://127.0.0.1:%d", port),
 		"SECRET_KEY":   "proctest-secret-key-0123456789abcdef0123456789",
 		"WA_DRIVER":    "simulator",
-		"METRICS_ADDR": "",
+		"METRICS_ADDR": "off",
 		"LOG_LEVEL":    "debug",
 		"PATH":         os.Getenv("PATH"),
 		"HOME":         os.Getenv("HOME"),
