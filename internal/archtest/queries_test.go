@@ -10,7 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var queryName = regexp.MustCompile(`(?m)^-- name: (\w+) :\w+`)
+var (
+	queryName = regexp.MustCompile(`(?m)^-- name: (\w+) :\w+`)
+	// scoped matches a filter on the caller's tenant: tenant_id = @tenant_id (any table alias), or
+	// id = @tenant_id on the tenants table itself.
+	scoped = regexp.MustCompile(`\b(\w+\.)?(tenant_)?id\s*=\s*(@tenant_id|sqlc\.arg\(tenant_id\))`)
+)
 
 // unscoped returns the names of the queries in src that neither mention tenant_id nor are marked
 // `-- tenant: global` (for the whole file, before the first query, or for one query).
@@ -32,7 +37,9 @@ func unscoped(src string) []string {
 		if strings.Contains(body, "-- tenant: global") {
 			continue
 		}
-		if !regexp.MustCompile(`\btenant_id\s*=\s*@tenant_id\b|\btenant_id\s*=\s*sqlc\.arg\(tenant_id\)`).MatchString(body) {
+		// An INSERT is scoped when the tenant it writes comes from the caller's @tenant_id.
+		insert := strings.Contains(body, "INSERT INTO") && strings.Contains(body, "@tenant_id")
+		if !scoped.MatchString(body) && !insert {
 			bad = append(bad, src[loc[2]:loc[3]])
 		}
 	}
@@ -63,10 +70,16 @@ SELECT * FROM messages WHERE id = @id;
 -- name: MessageGetScoped :one
 SELECT * FROM messages WHERE tenant_id = @tenant_id AND id = @id;
 
+-- name: MessageInsert :exec
+INSERT INTO messages (id, tenant_id) VALUES (@id, @tenant_id);
+
+-- name: MessageInsertAnywhere :exec
+INSERT INTO messages (id, tenant_id) VALUES (@id, @other);
+
 -- name: PlanList :many
 -- tenant: global (plans belong to the platform)
 SELECT * FROM plans;
 `
-	require.Equal(t, []string{"MessageGet"}, unscoped(src))
+	require.Equal(t, []string{"MessageGet", "MessageInsertAnywhere"}, unscoped(src))
 	require.Empty(t, unscoped("-- tenant: global (why)\n\n"+src))
 }

@@ -10,6 +10,35 @@ import (
 	"github.com/google/uuid"
 )
 
+type ApiKey struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	Name       string
+	Prefix     string
+	SecretHash []byte
+	Scopes     []string
+	SessionIds []uuid.UUID
+	CreatedBy  *uuid.UUID
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+type AuditLog struct {
+	ID         uuid.UUID
+	TenantID   *uuid.UUID
+	ActorType  string
+	ActorID    *uuid.UUID
+	ActorEmail string
+	Action     string
+	TargetType string
+	TargetID   string
+	Ip         string
+	UserAgent  string
+	Details    []byte
+	CreatedAt  time.Time
+}
+
 type Instance struct {
 	ID          uuid.UUID
 	Hostname    string
@@ -19,4 +48,96 @@ type Instance struct {
 	StartedAt   time.Time
 	HeartbeatAt time.Time
 	Draining    bool
+}
+
+type Invitation struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	Email      string
+	Role       string
+	TokenHash  []byte
+	InvitedBy  *uuid.UUID
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	AcceptedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+type Operator struct {
+	ID                uuid.UUID
+	Email             string
+	Name              string
+	PasswordHash      string
+	TotpSecret        []byte
+	TotpEnabledAt     *time.Time
+	PasswordChangedAt time.Time
+	LastLoginAt       *time.Time
+	CreatedAt         time.Time
+}
+
+type PasswordReset struct {
+	ID         uuid.UUID
+	TenantID   *uuid.UUID
+	UserID     *uuid.UUID
+	OperatorID *uuid.UUID
+	TokenHash  []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UsedAt     *time.Time
+}
+
+type Plan struct {
+	ID                   uuid.UUID
+	Name                 string
+	MaxSessions          int32
+	MessagesPerDay       int32
+	SendRatePerMinute    int32
+	DelayMinMs           int32
+	DelayMaxMs           int32
+	MaxCampaignSize      int32
+	MaxMediaBytes        int64
+	StorageQuotaBytes    int64
+	ApiRequestsPerMinute int32
+	MaxWebhookEndpoints  int32
+	IsDefault            bool
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+type PlatformSetting struct {
+	ID         bool
+	SignupMode string
+	UpdatedAt  time.Time
+}
+
+type Session struct {
+	Token  string
+	Data   []byte
+	Expiry time.Time
+}
+
+type Tenant struct {
+	ID              uuid.UUID
+	Name            string
+	Status          string
+	PlanID          uuid.UUID
+	Timezone        string
+	DefaultCountry  string
+	SuspendedReason string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+type User struct {
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	Email             string
+	Name              string
+	Role              string
+	PasswordHash      string
+	TotpSecret        []byte
+	TotpEnabledAt     *time.Time
+	PasswordChangedAt time.Time
+	LastLoginAt       *time.Time
+	CreatedAt         time.Time
 }
