@@ -50,3 +50,8 @@ SELECT count(*) FILTER (WHERE status = 'pending')::bigint AS pending,
        count(*) FILTER (WHERE status = 'active')::bigint AS active,
        count(*) FILTER (WHERE status = 'suspended')::bigint AS suspended
 FROM tenants;
+
+-- name: TenantUsage :one
+-- What counts against the plan so far. Sessions, messages and storage join as their tables arrive.
+SELECT (SELECT count(*) FROM users u WHERE u.tenant_id = @tenant_id)::bigint AS members,
+       (SELECT count(*) FROM api_keys k WHERE k.tenant_id = @tenant_id AND k.revoked_at IS NULL)::bigint AS active_api_keys;

@@ -266,6 +266,24 @@ func (q *Queries) TenantUpdateSettings(ctx context.Context, arg TenantUpdateSett
 	return i, err
 }
 
+const tenantUsage = `-- name: TenantUsage :one
+SELECT (SELECT count(*) FROM users u WHERE u.tenant_id = $1)::bigint AS members,
+       (SELECT count(*) FROM api_keys k WHERE k.tenant_id = $1 AND k.revoked_at IS NULL)::bigint AS active_api_keys
+`
+
+type TenantUsageRow struct {
+	Members       int64
+	ActiveApiKeys int64
+}
+
+// What counts against the plan so far. Sessions, messages and storage join as their tables arrive.
+func (q *Queries) TenantUsage(ctx context.Context, tenantID uuid.UUID) (TenantUsageRow, error) {
+	row := q.db.QueryRow(ctx, tenantUsage, tenantID)
+	var i TenantUsageRow
+	err := row.Scan(&i.Members, &i.ActiveApiKeys)
+	return i, err
+}
+
 const tenantWithPlan = `-- name: TenantWithPlan :one
 SELECT t.id, t.name, t.status, t.plan_id, t.timezone, t.default_country, t.suspended_reason, t.created_at, t.updated_at, p.id, p.name, p.max_sessions, p.messages_per_day, p.send_rate_per_minute, p.delay_min_ms, p.delay_max_ms, p.max_campaign_size, p.max_media_bytes, p.storage_quota_bytes, p.api_requests_per_minute, p.max_webhook_endpoints, p.is_default, p.created_at, p.updated_at
 FROM tenants t JOIN plans p ON p.id = t.plan_id
