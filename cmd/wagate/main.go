@@ -26,6 +26,7 @@ const usage = `wagate: a multi-tenant WhatsApp gateway
 Usage:
   wagate serve [--roles http,worker,host]   run the gateway (all roles by default)
   wagate migrate                            apply database migrations and exit
+  wagate admin create --email E [--name N]  add an operator (password from WAGATE_ADMIN_PASSWORD or stdin)
   wagate version                            print the version and exit
 
 Configuration comes from environment variables; see the README.
@@ -47,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serveCmd(ctx, args[1:], stderr)
 	case "migrate":
 		err = migrateCmd(ctx, stderr)
+	case "admin":
+		err = adminCmd(ctx, args[1:], os.Stdin, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "wagate %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0

@@ -68,6 +68,20 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	hbDone := make(chan struct{})
 	go func() { defer close(hbDone); inst.Run(hbCtx) }()
 
+	svc, err := newServices(cfg, pool, rdb, log)
+	if err != nil {
+		stopHeartbeat()
+		return err
+	}
+	if created, err := svc.Operators.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+		stopHeartbeat()
+		return err
+	} else if created {
+		log.InfoContext(ctx, "created the first operator from ADMIN_EMAIL", "email", cfg.AdminEmail)
+	}
+	keysDone := make(chan struct{})
+	go func() { defer close(keysDone); svc.APIKeys.Run(hbCtx) }()
+
 	var srv *web.Server
 	httpErr := make(chan error, 1)
 	if has(roles, roleHTTP) {
@@ -77,6 +91,7 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 				"postgres": pool.Ping,
 				"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 			},
+			Services: svc, BaseURL: cfg.BaseURL.String(), Simulator: cfg.WADriver == "simulator",
 		})
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
@@ -111,6 +126,7 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	shutdown(log, srv, wrk)
 	stopHeartbeat()
 	<-hbDone
+	<-keysDone
 	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := inst.Deregister(dctx); err != nil {

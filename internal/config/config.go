@@ -48,6 +48,10 @@ type Config struct {
 	EgressAllow    []string
 	MessageExpiry  time.Duration
 	MetricsAddr    string
+
+	// InsecureFastPasswordHash swaps argon2id's OWASP cost for a trivial one. Tests that start real
+	// processes set it; serve logs a warning whenever it is on. Never set it in production.
+	InsecureFastPasswordHash bool
 }
 
 // S3 configures S3-compatible media storage. It is in use when Bucket is set.
@@ -102,6 +106,8 @@ func LoadFrom(lookup func(string) (string, bool), mode Mode) (Config, error) {
 		EgressAllow:    r.list("EGRESS_ALLOW"),
 		MessageExpiry:  r.duration("MESSAGE_EXPIRY", 24*time.Hour),
 		LogLevel:       r.level("LOG_LEVEL", slog.LevelInfo),
+
+		InsecureFastPasswordHash: r.str("INSECURE_FAST_PASSWORD_HASH", "") == "true",
 	}
 	c.BaseURL = r.baseURL("BASE_URL", "http://localhost"+portSuffix(c.HTTPAddr))
 	c.SecretKey = []byte(r.secret("SECRET_KEY", ""))

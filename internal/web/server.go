@@ -14,10 +14,19 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/ratelimit"
+	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/tenant"
+	"github.com/wagate/wagate/internal/web/admin"
+	"github.com/wagate/wagate/internal/web/api"
 	"github.com/wagate/wagate/internal/web/httpx"
+	"github.com/wagate/wagate/internal/web/portal"
+	"github.com/wagate/wagate/internal/web/signin"
 	"github.com/wagate/wagate/static"
 	"github.com/wagate/wagate/views/home"
 	"github.com/wagate/wagate/views/layout"
+	"github.com/wagate/wagate/views/paths"
 )
 
 // Check reports whether one dependency answers; /readyz runs them all.
@@ -31,12 +40,28 @@ type Deps struct {
 	TrustedProxies []string
 	// BodyLimit is the largest request body accepted by any route (the largest upload a plan allows).
 	BodyLimit int
+	Services  Services
+	BaseURL   string
+	Simulator bool // WA_DRIVER=simulator: the UI says so
+}
+
+// Services are the domain services the handlers call.
+type Services struct {
+	DB          store.DB
+	Users       *auth.Service
+	Operators   *auth.Operators
+	APIKeys     *auth.APIKeys
+	Logins      *auth.Logins
+	Tenants     *tenant.Service
+	Limiter     *ratelimit.Limiter
+	MailEnabled bool
 }
 
 // Server is the HTTP role.
 type Server struct {
 	App *fiber.App
 	log *slog.Logger
+	svc Services
 }
 
 // New builds the Fiber app with every route.
@@ -44,7 +69,7 @@ func New(d Deps) *Server {
 	if d.BodyLimit == 0 {
 		d.BodyLimit = 4 << 20
 	}
-	s := &Server{log: d.Log}
+	s := &Server{log: d.Log, svc: d.Services}
 	app := fiber.New(fiber.Config{
 		AppName:                 "wagate",
 		DisableStartupMessage:   true,
@@ -65,9 +90,32 @@ func New(d Deps) *Server {
 	app.Get("/healthz", h.alive)
 	app.Get("/readyz", h.ready)
 
-	app.Get("/", func(c *fiber.Ctx) error {
-		return httpx.Render(c, fiber.StatusOK, home.Index(home.Page{Version: d.Version}))
+	api.Register(app, api.Deps{Log: d.Log, Keys: d.Services.APIKeys, Tenants: d.Services.Tenants,
+		Limiter: d.Services.Limiter, Version: d.Version, BaseURL: d.BaseURL})
+
+	// Everything below is for browsers: logins (scs in Postgres), CSRF on every state change, and
+	// the principal (user or operator) in the user context.
+	app.Use(actorMiddleware, loginMiddleware(d.Services.Logins), csrfMiddleware(d.Services.Logins), s.loadPrincipal)
+
+	app.Get(paths.Home, func(c *fiber.Ctx) error {
+		mode, err := d.Services.Tenants.SignupMode(c.UserContext())
+		if err != nil {
+			return err
+		}
+		return httpx.Render(c, fiber.StatusOK, home.Index(home.Page{Version: d.Version, SignupOpen: mode != tenant.SignupInvite}))
 	})
+	signin.Register(app, signin.Deps{Log: d.Log, Users: d.Services.Users, Logins: d.Services.Logins,
+		Tenants: d.Services.Tenants, MailEnabled: d.Services.MailEnabled})
+
+	portalGroup := app.Group(paths.App, requireUser, s.tenantGate)
+	portal.Register(portalGroup, portal.Deps{Log: d.Log, DB: d.Services.DB, Users: d.Services.Users, Keys: d.Services.APIKeys,
+		Logins: d.Services.Logins, Tenants: d.Services.Tenants, MailEnabled: d.Services.MailEnabled,
+		Simulator: d.Simulator, BaseURL: d.BaseURL})
+
+	adminDeps := admin.Deps{Log: d.Log, DB: d.Services.DB, Operators: d.Services.Operators, Users: d.Services.Users,
+		Logins: d.Services.Logins, Tenants: d.Services.Tenants}
+	admin.RegisterPublic(app.Group(paths.Admin), adminDeps)
+	admin.Register(app.Group(paths.Admin, s.requireOperator), adminDeps)
 
 	// Anything no route claimed gets our own 404 page rather than Fiber's "Cannot GET".
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

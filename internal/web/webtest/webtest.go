@@ -1,0 +1,182 @@
+// Package webtest builds the real HTTP app (every route, real services) on a test's own Postgres
+// database and Redis, and drives it like a browser: a cookie jar, CSRF tokens read from pages, forms
+// posted, HTML parsed with goquery. Test-only.
+package webtest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/dbtest"
+	"github.com/wagate/wagate/internal/mail"
+	"github.com/wagate/wagate/internal/ratelimit"
+	"github.com/wagate/wagate/internal/secret"
+	"github.com/wagate/wagate/internal/tenant"
+	"github.com/wagate/wagate/internal/web"
+)
+
+// Env is a running app and the services behind it.
+type Env struct {
+	T        testing.TB
+	Server   *web.Server
+	url      string
+	Pool     *pgxpool.Pool
+	Redis    *redis.Client
+	Services web.Services
+	Keys     *secret.Keys
+}
+
+// Opts tweak the app.
+type Opts struct {
+	Logger *slog.Logger // default: discard (LOG=1 in the environment: stderr)
+}
+
+// New builds the app on a fresh database and Redis database and serves it on a loopback port.
+func New(t testing.TB, o *Opts) *Env {
+	t.Helper()
+	if o == nil {
+		o = &Opts{}
+	}
+	log := o.Logger
+	if log == nil {
+		var w io.Writer = io.Discard
+		if os.Getenv("LOG") != "" {
+			w = os.Stderr
+		}
+		log = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	pool := dbtest.Pool(t)
+	opt, err := redis.ParseURL(dbtest.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	keys := secret.New([]byte("webtest-secret-key-0123456789abcdef-0123456789"))
+	pw := auth.NewPasswords(auth.FastParams, 0)
+	throttle := auth.NewThrottle(rdb)
+	mailer, err := mail.New("", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Env{T: t, Pool: pool, Redis: rdb, Keys: keys}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	e.url = base
+	e.Services = web.Services{
+		DB:          pool,
+		Users:       auth.NewService(pool, pw, throttle, keys, mailer, log, auth.Config{BaseURL: base}),
+		Operators:   auth.NewOperators(pool, pw, throttle, keys, log),
+		APIKeys:     auth.NewAPIKeys(pool, log),
+		Logins:      auth.NewLogins(pgxstore.New(pool), false),
+		Tenants:     tenant.NewService(pool),
+		Limiter:     ratelimit.New(rdb),
+		MailEnabled: false,
+	}
+	e.Server = web.New(web.Deps{Log: log, Version: "webtest", Services: e.Services, BaseURL: base, Simulator: true,
+		Checks: map[string]web.Check{"postgres": pool.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
+	go func() { _ = e.Server.App.Listener(ln) }()
+	t.Cleanup(func() { _ = e.Server.App.Shutdown() })
+	return e
+}
+
+// URL is the app's base URL.
+func (e *Env) URL() string { return e.url }
+
+// Browser is a client with its own cookie jar, like one browser profile. It does not follow
+// redirects, so tests see them.
+type Browser struct {
+	env    *Env
+	Client *http.Client
+}
+
+// NewBrowser returns a fresh client.
+func (e *Env) NewBrowser() *Browser {
+	jar, _ := cookiejar.New(nil)
+	return &Browser{env: e, Client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+// Response is a finished request with its body read.
+type Response struct {
+	*http.Response
+	Body string
+}
+
+// Doc parses the body as HTML.
+func (r *Response) Doc(t testing.TB) *goquery.Document {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(r.Body))
+	if err != nil {
+		t.Fatalf("parse html: %v", err)
+	}
+	return doc
+}
+
+// TestID returns the text of the first element with data-testid=id.
+func (r *Response) TestID(t testing.TB, id string) string {
+	t.Helper()
+	return strings.TrimSpace(r.Doc(t).Find(`[data-testid="` + id + `"]`).First().Text())
+}
+
+// Do sends req.
+func (b *Browser) Do(req *http.Request) *Response {
+	b.env.T.Helper()
+	resp, err := b.Client.Do(req)
+	if err != nil {
+		b.env.T.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return &Response{Response: resp, Body: string(body)}
+}
+
+// Get fetches path.
+func (b *Browser) Get(path string) *Response {
+	b.env.T.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.env.URL()+path, nil)
+	return b.Do(req)
+}
+
+// CSRF returns the login's CSRF token, loading a page that carries it when needed.
+func (b *Browser) CSRF() string {
+	b.env.T.Helper()
+	r := b.Get("/login")
+	tok, _ := r.Doc(b.env.T).Find(`input[name="_csrf"]`).First().Attr("value")
+	if tok == "" {
+		b.env.T.Fatalf("no CSRF token on /login (status %d)", r.StatusCode)
+	}
+	return tok
+}
+
+// Post submits a form to path with the CSRF token added (unless form sets _csrf itself).
+func (b *Browser) Post(path string, form url.Values) *Response {
+	b.env.T.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, ok := form["_csrf"]; !ok {
+		form.Set("_csrf", b.CSRF())
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.env.URL()+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.Do(req)
+}
