@@ -6,6 +6,8 @@ package web
 import (
 	"context"
 	"log/slog"
+	"math"
+	"strconv"
 	"net/http"
 	"strings"
 	"time"
@@ -146,6 +148,9 @@ func staticCache(c *fiber.Ctx) error {
 // handleError is Fiber's ErrorHandler: every page error goes through httpx.ProblemFor.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	p := httpx.ProblemFor(c.UserContext(), s.log, err)
+	if p.RetryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(p.RetryAfter.Seconds()))))
+	}
 	if wantsJSON(c) {
 		return c.Status(p.Status).JSON(fiber.Map{"title": p.Title, "status": p.Status, "detail": p.Detail}, "application/problem+json")
 	}

@@ -1,142 +1,107 @@
 package web_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wagate/wagate/internal/dbtest"
-	"github.com/wagate/wagate/internal/web"
+	"github.com/wagate/wagate/internal/web/webtest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
-
-type testBundle struct {
-	pool  *pgxpool.Pool
-	redis *dbtest.RedisServer
-}
-
-func setup(t *testing.T) (*web.Server, *testBundle) {
-	t.Helper()
-	b := &testBundle{pool: dbtest.Pool(t), redis: dbtest.PrivateRedis(t)}
-	opt, err := redis.ParseURL(b.redis.URL())
-	require.NoError(t, err)
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
-	srv := web.New(web.Deps{
-		Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Version: "v-test",
-		Checks: map[string]web.Check{
-			"postgres": b.pool.Ping,
-			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		},
-	})
-	return srv, b
-}
-
-func do(t *testing.T, srv *web.Server, req *http.Request) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := srv.App.Test(req, 10_000)
-	require.NoError(t, err)
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	resp.Body.Close()
-	return resp, body
-}
 
 func TestServer_Health(t *testing.T) {
 	t.Parallel()
 
 	t.Run("ReadyWhenBothAnswer", func(t *testing.T) {
 		t.Parallel()
-		srv, _ := setup(t)
-		resp, body := do(t, srv, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		e := webtest.New(t, nil)
+		r := e.NewBrowser().Get("/readyz")
+		require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
 		var got struct {
 			Status string            `json:"status"`
 			Checks map[string]string `json:"checks"`
 		}
-		require.NoError(t, json.Unmarshal(body, &got))
+		require.NoError(t, json.Unmarshal([]byte(r.Body), &got))
 		require.Equal(t, "ok", got.Status)
 		require.Equal(t, map[string]string{"postgres": "ok", "redis": "ok"}, got.Checks)
 	})
 
 	t.Run("NotReadyWithoutRedisButAlive", func(t *testing.T) {
 		t.Parallel()
-		srv, b := setup(t)
-		b.redis.Stop(t)
-		resp, body := do(t, srv, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
-		require.JSONEq(t, `{"status":"unavailable","checks":{"postgres":"ok","redis":"unavailable"}}`, string(body))
+		rs := dbtest.PrivateRedis(t)
+		e := webtest.New(t, &webtest.Opts{RedisURL: rs.URL()})
+		b := e.NewBrowser()
+		rs.Stop(t)
+		r := b.Get("/readyz")
+		require.Equal(t, http.StatusServiceUnavailable, r.StatusCode)
+		require.JSONEq(t, `{"status":"unavailable","checks":{"postgres":"ok","redis":"unavailable"}}`, r.Body)
 
-		resp, _ = do(t, srv, httptest.NewRequest(http.MethodGet, "/healthz", nil))
-		require.Equal(t, http.StatusOK, resp.StatusCode, "liveness does not depend on Redis")
+		require.Equal(t, http.StatusOK, b.Get("/healthz").StatusCode, "liveness does not depend on Redis")
 
-		b.redis.Restart(t)
-		resp, _ = do(t, srv, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		require.Equal(t, http.StatusOK, resp.StatusCode, "ready again once Redis is back")
+		rs.Restart(t)
+		require.Equal(t, http.StatusOK, b.Get("/readyz").StatusCode, "ready again once Redis is back")
 	})
 }
 
 func TestServer_Pages(t *testing.T) {
 	t.Parallel()
-	srv, _ := setup(t)
+	e := webtest.New(t, nil)
+	b := e.NewBrowser()
 
 	t.Run("Landing", func(t *testing.T) {
-		resp, body := do(t, srv, httptest.NewRequest(http.MethodGet, "/", nil))
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		require.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
-		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
-		require.NoError(t, err)
-		require.NotEmpty(t, doc.Find(`[data-testid="hero-title"]`).Text())
+		r := b.Get("/")
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		require.Equal(t, "text/html; charset=utf-8", r.Header.Get("Content-Type"))
+		doc := r.Doc(t)
+		require.NotEmpty(t, r.TestID(t, "hero-title"))
 		require.Equal(t, 6, doc.Find(`[data-testid="feature-card"]`).Length())
-		require.Contains(t, doc.Find(`[data-testid="footer-version"]`).Text(), "v-test")
-		require.Zero(t, doc.Find(`a[href="/signup"]`).Length(), "no link to pages that do not exist yet")
-		// Every asset the page links must be served from the binary.
+		require.Contains(t, r.TestID(t, "footer-version"), "webtest")
+		require.NotZero(t, doc.Find(`a[href="/signup"]`).Length(), "sign-up is open by default")
+		// Every asset the page links is served from the binary, cached for a year.
+		var assets []string
 		doc.Find(`link[rel="stylesheet"], script[src]`).Each(func(_ int, s *goquery.Selection) {
 			src, ok := s.Attr("href")
 			if !ok {
 				src, _ = s.Attr("src")
 			}
-			r, _ := do(t, srv, httptest.NewRequest(http.MethodGet, src, nil))
-			require.Equal(t, http.StatusOK, r.StatusCode, src)
-			require.Equal(t, "public, max-age=31536000, immutable", r.Header.Get("Cache-Control"), src)
+			assets = append(assets, src)
 		})
+		require.NotEmpty(t, assets)
+		for _, src := range assets {
+			a := b.Get(src)
+			require.Equal(t, http.StatusOK, a.StatusCode, src)
+			require.Equal(t, "public, max-age=31536000, immutable", a.Header.Get("Cache-Control"), src)
+		}
 	})
 
 	t.Run("NotFoundPage", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodGet, "/no/such/page", nil)
+		req, _ := http.NewRequest(http.MethodGet, e.URL()+"/no/such/page", nil)
 		req.Header.Set("X-Request-ID", "req-12345678")
-		resp, body := do(t, srv, req)
-		require.Equal(t, http.StatusNotFound, resp.StatusCode)
-		require.Equal(t, "req-12345678", resp.Header.Get("X-Request-ID"))
-		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
-		require.NoError(t, err)
-		require.Equal(t, "404", doc.Find(`[data-testid="error-status"]`).Text())
-		require.Equal(t, "req-12345678", doc.Find(`[data-testid="error-request-id"]`).Text())
+		r := b.Do(req)
+		require.Equal(t, http.StatusNotFound, r.StatusCode)
+		require.Equal(t, "req-12345678", r.Header.Get("X-Request-ID"))
+		require.Equal(t, "404", r.TestID(t, "error-status"))
+		require.Equal(t, "req-12345678", r.TestID(t, "error-request-id"))
 	})
 
 	t.Run("NotFoundAsProblemForAPI", func(t *testing.T) {
-		resp, body := do(t, srv, httptest.NewRequest(http.MethodGet, "/api/v1/nothing", nil))
-		require.Equal(t, http.StatusNotFound, resp.StatusCode)
-		require.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
-		require.JSONEq(t, `{"status":404,"title":"Not Found","detail":""}`, string(body))
+		r := b.Get("/api/v1/nothing")
+		require.Equal(t, http.StatusNotFound, r.StatusCode)
+		require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+		var p map[string]any
+		require.NoError(t, json.Unmarshal([]byte(r.Body), &p))
+		require.Equal(t, float64(404), p["status"])
+		require.Equal(t, "Not Found", p["title"])
 	})
 
 	t.Run("BogusRequestIDReplaced", func(t *testing.T) {
-		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+		req, _ := http.NewRequest(http.MethodGet, e.URL()+"/healthz", nil)
 		req.Header.Set("X-Request-ID", "<script>")
-		resp, _ := do(t, srv, req)
-		require.Len(t, resp.Header.Get("X-Request-ID"), 36)
+		require.Len(t, b.Do(req).Header.Get("X-Request-ID"), 36)
 	})
 }

@@ -3,17 +3,61 @@ package httpx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/tenant"
+	"github.com/wagate/wagate/internal/validate"
 )
 
-// Problem is what a failed request tells its caller: the status and RFC 9457's title and detail.
+// Problem is what a failed request tells its caller: the status and RFC 9457's title and detail, the
+// fields at fault (422), and how long to wait (429).
 type Problem struct {
-	Status int
-	Title  string
-	Detail string
+	Status     int
+	Title      string
+	Detail     string
+	Fields     map[string]string
+	RetryAfter time.Duration
+}
+
+// sentinels maps domain errors to what the caller is told. The detail is the error's own text,
+// written for users, with its first letter raised.
+var sentinels = []struct {
+	err    error
+	status int
+}{
+	{auth.ErrInvalidCredentials, fiber.StatusUnauthorized},
+	{auth.ErrInvalidCode, fiber.StatusUnauthorized},
+	{auth.ErrInvalidKey, fiber.StatusUnauthorized},
+	{auth.ErrForbidden, fiber.StatusForbidden},
+	{auth.ErrSignupClosed, fiber.StatusForbidden},
+	{auth.ErrTenantSuspended, fiber.StatusForbidden},
+	{auth.ErrTenantPending, fiber.StatusForbidden},
+	{auth.ErrNotFound, fiber.StatusNotFound},
+	{auth.ErrInvalidLink, fiber.StatusNotFound},
+	{auth.ErrLastOwner, fiber.StatusConflict},
+	{auth.ErrMailDisabled, fiber.StatusConflict},
+	{tenant.ErrNotFound, fiber.StatusNotFound},
+	{tenant.ErrPlanNotFound, fiber.StatusNotFound},
+	{tenant.ErrInvalidStatus, fiber.StatusConflict},
+}
+
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }
 
 // ProblemFor maps err to what the caller may see. It is the one table from errors to status codes:
@@ -21,7 +65,21 @@ type Problem struct {
 // sentinels here, never HTTP codes of their own. 5xx are logged here, once, and their cause is hidden.
 func ProblemFor(ctx context.Context, log *slog.Logger, err error) Problem {
 	var fe *fiber.Error
+	var ve *validate.Errors
+	var te *auth.ThrottledError
+	for _, m := range sentinels {
+		if errors.Is(err, m.err) {
+			return Problem{Status: m.status, Title: http.StatusText(m.status), Detail: sentence(m.err.Error())}
+		}
+	}
 	switch {
+	case errors.As(err, &ve):
+		return Problem{Status: fiber.StatusUnprocessableEntity, Title: "Unprocessable Entity",
+			Detail: "Some fields need your attention.", Fields: ve.Fields}
+	case errors.As(err, &te):
+		secs := int(math.Ceil(te.RetryAfter.Seconds()))
+		return Problem{Status: fiber.StatusTooManyRequests, Title: "Too Many Requests", RetryAfter: te.RetryAfter,
+			Detail: fmt.Sprintf("Too many failed attempts. Wait %d seconds, then try again.", max(secs, 1))}
 	case errors.As(err, &fe):
 		return Problem{Status: fe.Code, Title: http.StatusText(fe.Code), Detail: publicDetail(fe)}
 	case errors.Is(err, context.Canceled):

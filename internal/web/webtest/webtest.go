@@ -42,7 +42,8 @@ type Env struct {
 
 // Opts tweak the app.
 type Opts struct {
-	Logger *slog.Logger // default: discard (LOG=1 in the environment: stderr)
+	Logger   *slog.Logger // default: discard (LOG=1 in the environment: stderr)
+	RedisURL string       // default: a database of the test binary's shared redis-server
 }
 
 // New builds the app on a fresh database and Redis database and serves it on a loopback port.
@@ -60,7 +61,11 @@ func New(t testing.TB, o *Opts) *Env {
 		log = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	pool := dbtest.Pool(t)
-	opt, err := redis.ParseURL(dbtest.RedisURL(t))
+	redisURL := o.RedisURL
+	if redisURL == "" {
+		redisURL = dbtest.RedisURL(t)
+	}
+	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
