@@ -70,7 +70,9 @@ type Actor struct {
 type ctxKey struct{}
 
 // WithActor returns ctx carrying actor.
-func WithActor(ctx context.Context, a Actor) context.Context { return context.WithValue(ctx, ctxKey{}, a) }
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, ctxKey{}, a)
+}
 
 // ActorFrom returns the actor in ctx; without one, the system acted.
 func ActorFrom(ctx context.Context) Actor {

@@ -7,8 +7,8 @@ import (
 	"context"
 	"log/slog"
 	"math"
-	"strconv"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
