@@ -176,6 +176,16 @@ func TestService_Authenticate(t *testing.T) {
 		require.Equal(t, 5, checked, "5 free failures; after them each attempt waits a growing delay")
 		require.Equal(t, 15, throttled)
 		require.Greater(t, lastWait, time.Duration(0))
+		require.LessOrEqual(t, lastWait, time.Second, "the first delay is one second")
+		// Once the delay has passed one more attempt is checked; failing doubles the delay.
+		time.Sleep(lastWait + 20*time.Millisecond)
+		_, err = b.users.Authenticate(ctx, "ann@example.com", "guess number two")
+		require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+		_, err = other.Authenticate(ctx, "ann@example.com", "guess number three")
+		var grown *auth.ThrottledError
+		require.ErrorAs(t, err, &grown)
+		require.Greater(t, grown.RetryAfter, 1500*time.Millisecond)
+		require.LessOrEqual(t, grown.RetryAfter, 2*time.Second)
 		// Even the right password waits: the delay is a delay, for everyone.
 		_, err = b.users.Authenticate(ctx, "ann@example.com", "correct horse battery")
 		var te *auth.ThrottledError

@@ -37,15 +37,6 @@ func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("too many failed attempts; retry after %s", e.RetryAfter.Round(time.Second))
 }
 
-// delayFor is the wait owed after failures, given the number that are free.
-func delayFor(failures, free int) time.Duration {
-	if failures < free {
-		return 0
-	}
-	d := time.Second << min(failures-free, 20)
-	return min(d, maxThrottleDelay)
-}
-
 // throttleScript reads the failure count and the time of the last failure of each key and answers the
 // longest wait still owed, in milliseconds (0: go ahead). Counting from the last failure (or the last
 // attempt let through), never from the first, is what makes the delay grow. KEYS: the hashes; ARGV: now in ms, then the
