@@ -20,7 +20,7 @@ var allowed = map[string][]string{
 	"github.com/hibiken/asynq":       {"internal/worker", "cmd/"},
 	"github.com/gofiber/fiber":       {"internal/web"},
 	"github.com/danielgtaylor/huma":  {"internal/web"},
-	"github.com/alexedwards/scs":     {"internal/auth", "internal/web"},
+	"github.com/alexedwards/scs":     {"internal/auth", "internal/web", "cmd/"},
 	"github.com/a-h/templ":           {"views/", "internal/web"},
 	"github.com/jackc/pgx":           {"internal/store", "internal/cluster", "internal/dbtest", "internal/whatsapp/whatsmeow", "db", "cmd/", "internal/web/webtest"},
 	"github.com/redis/go-redis":      {"internal/ratelimit", "internal/cluster", "internal/auth", "cmd/", "internal/web/webtest"},

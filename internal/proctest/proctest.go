@@ -98,8 +98,10 @@ func Start(t testing.TB, o Opts) *Proc {
 		"WA_DRIVER":    "simulator",
 		"METRICS_ADDR": "off",
 		"LOG_LEVEL":    "debug",
-		"PATH":         os.Getenv("PATH"),
-		"HOME":         os.Getenv("HOME"),
+		// argon2id at OWASP cost takes real time on 2 cores; processes under test use the trivial cost.
+		"INSECURE_FAST_PASSWORD_HASH": "true",
+		"PATH":                        os.Getenv("PATH"),
+		"HOME":                        os.Getenv("HOME"),
 	}
 	for k, v := range o.Env {
 		env[k] = v

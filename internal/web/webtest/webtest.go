@@ -161,15 +161,22 @@ func (b *Browser) Get(path string) *Response {
 	return b.Do(req)
 }
 
-// CSRF returns the login's CSRF token, loading a page that carries it when needed.
+// CSRF returns the login's CSRF token, read from the first page among /login, /app and
+// /admin/login that carries one (as a form field or the csrf-token meta tag).
 func (b *Browser) CSRF() string {
 	b.env.T.Helper()
-	r := b.Get("/login")
-	tok, _ := r.Doc(b.env.T).Find(`input[name="_csrf"]`).First().Attr("value")
-	if tok == "" {
-		b.env.T.Fatalf("no CSRF token on /login (status %d)", r.StatusCode)
+	for _, page := range []string{"/login", "/app", "/admin/login"} {
+		r := b.Get(page)
+		doc := r.Doc(b.env.T)
+		if tok, _ := doc.Find(`input[name="_csrf"]`).First().Attr("value"); tok != "" {
+			return tok
+		}
+		if tok, _ := doc.Find(`meta[name="csrf-token"]`).First().Attr("content"); tok != "" {
+			return tok
+		}
 	}
-	return tok
+	b.env.T.Fatalf("no CSRF token on /login, /app or /admin/login")
+	return ""
 }
 
 // Post submits a form to path with the CSRF token added (unless form sets _csrf itself).
