@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 ASSETS := static/dist/.built
 
-.PHONY: run test build release migrate generate check-generated lint bench assets test-deps clean
+.PHONY: run test build release migrate generate check-generated lint bench assets test-deps clean clean-test-db
 
 ## run: start wagate serve with every role on http://localhost:8080 (writes a random SECRET_KEY into .env)
 run: $(ASSETS)
@@ -72,6 +72,10 @@ $(ASSETS): package.json package-lock.json scripts/build-static $(shell find stat
 ## test-deps: Debian packages the tests drive (chromium for browser tests, redis-server for private servers)
 test-deps:
 	scripts/ensure-packages chromium redis-server
+
+## clean-test-db: drop the test template databases (one per migration set) and leftover test databases
+clean-test-db:
+	scripts/with-env bash -c 'for db in $$(psql "$${DATABASE_URL%/*}/postgres" -Atc "SELECT datname FROM pg_database WHERE datname LIKE '"'"'wagate\_t%'"'"'"); do psql "$${DATABASE_URL%/*}/postgres" -qc "DROP DATABASE \"$$db\" WITH (FORCE)"; done'
 
 clean:
 	rm -rf bin dist static/dist/css static/dist/js static/dist/img $(ASSETS) artifacts

@@ -107,20 +107,9 @@ func buildTemplate(ctx context.Context) (string, error) {
 	if _, err := admin.Exec(ctx, "ALTER DATABASE "+scratch+" RENAME TO "+name); err != nil {
 		return "", fmt.Errorf("rename template: %w", err)
 	}
-	dropOldTemplates(ctx, admin, name)
+	// Templates of other schemas are left alone: another checkout or branch may be testing with one
+	// right now. They are small; `make clean-test-db` drops them all.
 	return name, nil
-}
-
-// dropOldTemplates removes templates of earlier schemas, so a developer's server does not fill up.
-func dropOldTemplates(ctx context.Context, admin *pgx.Conn, keep string) {
-	rows, err := admin.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'wagate_tmpl_%' AND datname <> $1", keep)
-	if err != nil {
-		return
-	}
-	names, _ := pgx.CollectRows(rows, pgx.RowTo[string])
-	for _, n := range names {
-		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize())
-	}
 }
 
 func migrationsHash() (string, error) {

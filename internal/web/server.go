@@ -152,7 +152,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(p.RetryAfter.Seconds()))))
 	}
 	if wantsJSON(c) {
-		return c.Status(p.Status).JSON(fiber.Map{"title": p.Title, "status": p.Status, "detail": p.Detail}, "application/problem+json")
+		return httpx.WriteProblem(c, p) // the same problem+json shape as the REST API's own errors
 	}
 	return httpx.Render(c, p.Status, layout.ErrorPage(layout.ErrorPageModel{
 		Status: p.Status, Title: p.Title, Detail: p.Detail, RequestID: httpx.RequestID(c.UserContext()),
