@@ -36,7 +36,10 @@ func loginMiddleware(l *auth.Logins) fiber.Handler {
 			setLoginCookie(c, sm, "", time.Unix(1, 0))
 		}
 		c.Vary(fiber.HeaderCookie)
-		c.Set(fiber.HeaderCacheControl, `no-cache="Set-Cookie"`)
+		// Pages that show a secret once set no-store themselves; keep theirs.
+		if len(c.Response().Header.Peek(fiber.HeaderCacheControl)) == 0 {
+			c.Set(fiber.HeaderCacheControl, `no-cache="Set-Cookie"`)
+		}
 		return herr
 	}
 }

@@ -5,12 +5,14 @@ package portal
 
 import (
 	"log/slog"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
+	"github.com/wagate/wagate/views/paths"
 )
 
 // Deps is what the portal needs.
@@ -26,7 +28,41 @@ type Deps struct {
 	BaseURL     string
 }
 
+type handlers struct {
+	d Deps
+}
+
 // Register adds the portal routes to r (the /app group).
 func Register(r fiber.Router, d Deps) {
-	_ = d
+	h := &handlers{d: d}
+	r.Get("", h.showDashboard)
+
+	r.Get(sub(paths.Team), h.showTeam)
+	r.Post(sub(paths.TeamInvite), h.inviteMember)
+	r.Post(sub(paths.TeamInvite)+"/:id/revoke", h.revokeInvitation)
+	r.Post(sub(paths.Team)+"/members/:id/role", h.changeRole)
+	r.Get(sub(paths.Team)+"/members/:id/remove", h.confirmRemoveMember)
+	r.Post(sub(paths.Team)+"/members/:id/remove", h.removeMember)
+	r.Post(sub(paths.Team)+"/members/:id/reset-link", h.makeResetLink)
+
+	r.Get(sub(paths.Keys), h.listKeys)
+	r.Post(sub(paths.Keys), h.createKey)
+	r.Get(sub(paths.Keys)+"/:id/revoke", h.confirmRevokeKey)
+	r.Post(sub(paths.Keys)+"/:id/revoke", h.revokeKey)
+
+	r.Get(sub(paths.Audit), h.showAudit)
+
+	r.Get(sub(paths.Account), h.showAccount)
+	r.Post(sub(paths.AccountPassword), h.changePassword)
+	r.Get(sub(paths.AccountTOTP), h.showTOTPSetup)
+	r.Post(sub(paths.AccountTOTP), h.enableTOTP)
+	r.Post(sub(paths.AccountTOTPDisable), h.disableTOTP)
+
+	r.Get(sub(paths.Settings), h.showSettings)
+	r.Post(sub(paths.Settings), h.saveSettings)
+
+	r.Get(sub(paths.APIDocs), h.showAPIDocs)
 }
+
+// sub is a portal path relative to the /app group.
+func sub(p string) string { return strings.TrimPrefix(p, paths.App) }

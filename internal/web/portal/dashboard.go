@@ -1,0 +1,34 @@
+package portal
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/tenant"
+	"github.com/wagate/wagate/internal/web/httpx"
+	"github.com/wagate/wagate/views/dashboard"
+	"github.com/wagate/wagate/views/layout"
+)
+
+func (h *handlers) showDashboard(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	o, err := h.d.Tenants.Overview(ctx, auth.TenantID(ctx))
+	if err != nil {
+		return err
+	}
+	return httpx.Render(c, fiber.StatusOK, dashboard.Index(h.shell(c, "Dashboard", layout.NavDashboard), dashboardPage(user(ctx), o)))
+}
+
+func dashboardPage(u auth.CurrentUser, o tenant.Overview) dashboard.Page {
+	p := o.Plan
+	return dashboard.Page{
+		UserName: u.Name, TenantName: o.Name, TenantStatus: o.Status, TenantCreated: o.CreatedAt,
+		Timezone: o.Timezone, DefaultCountry: o.DefaultCountry, Role: u.Role, CanManage: u.CanManageMembers(),
+		Members: o.Usage.Members, ActiveKeys: o.Usage.ActiveAPIKeys,
+		Plan: dashboard.Plan{
+			Name: p.Name, MaxSessions: p.MaxSessions, MessagesPerDay: p.MessagesPerDay, SendRatePerMinute: p.SendRatePerMinute,
+			APIRequestsPerMinute: p.ApiRequestsPerMinute, MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
+			MaxWebhookEndpoints: p.MaxWebhookEndpoints, MaxCampaignSize: p.MaxCampaignSize,
+		},
+	}
+}
