@@ -116,6 +116,120 @@ type Session struct {
 	Expiry time.Time
 }
 
+type SimAccount struct {
+	SessionID      uuid.UUID
+	Phone          string
+	Device         string
+	DeviceNo       int32
+	Lid            string
+	PushName       string
+	State          string
+	LogoutReason   string
+	LogoutReported bool
+	BannedUntil    *time.Time
+	BanCode        int32
+	RefuseCode     int32
+	RefuseMessage  string
+	PairedAt       time.Time
+	UpdatedAt      time.Time
+}
+
+type SimConnection struct {
+	ID          int64
+	SessionID   uuid.UUID
+	Device      string
+	Fence       int64
+	Instance    string
+	Process     string
+	StartedAt   time.Time
+	HeartbeatAt time.Time
+	Frozen      bool
+	EndedAt     *time.Time
+	EndReason   *string
+	EndDetail   string
+	EndCode     int32
+	ReplacedBy  *int64
+}
+
+type SimGroup struct {
+	SessionID    uuid.UUID
+	Jid          string
+	Name         string
+	Participants int32
+	AnnounceOnly bool
+	CreatedAt    time.Time
+}
+
+type SimInbox struct {
+	ID        int64
+	SessionID uuid.UUID
+	Kind      string
+	Payload   []byte
+	DeliverAt time.Time
+	Attempts  int32
+	CreatedAt time.Time
+}
+
+type SimMedium struct {
+	ID        uuid.UUID
+	SessionID uuid.UUID
+	Mime      string
+	FileName  string
+	Data      []byte
+	Sha256    []byte
+	CreatedAt time.Time
+}
+
+type SimNumber struct {
+	Phone        string
+	OnWhatsapp   bool
+	Canonical    string
+	VerifiedName string
+}
+
+type SimPairing struct {
+	SessionID      uuid.UUID
+	Token          uuid.UUID
+	Method         string
+	Phone          string
+	Code           string
+	Qr             string
+	StartedAt      time.Time
+	ExpiresAt      time.Time
+	ConfirmedPhone string
+	ConfirmedAt    *time.Time
+}
+
+type SimSendFailure struct {
+	ID           int64
+	SessionID    uuid.UUID
+	Kind         string
+	Name         string
+	Code         int32
+	RetryAfterMs int64
+	Message      string
+	CreatedAt    time.Time
+}
+
+type SimSent struct {
+	ID           int64
+	SessionID    uuid.UUID
+	ConnectionID int64
+	Fence        int64
+	MessageID    string
+	ToJid        string
+	Kind         string
+	Body         string
+	FileName     string
+	VoiceNote    bool
+	MediaMime    string
+	MediaSize    int64
+	MediaSha256  []byte
+	ReplyTo      string
+	Detail       []byte
+	SentAt       time.Time
+}
+
 type Tenant struct {
 	ID              uuid.UUID
 	Name            string
