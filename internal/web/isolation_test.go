@@ -1,0 +1,246 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/web/webtest"
+)
+
+// Route classes for the tenant-isolation walk. Every registered route must be in routeClasses: a
+// new route without an entry fails the test, so nobody adds an endpoint without deciding how it
+// is kept inside its tenant.
+const (
+	public       = "public"        // no tenant data (landing, sign-in pages, probes, assets, OpenAPI)
+	tenantPage   = "tenant"        // a tenant's page or action without ids in the path: no B data in the answer
+	tenantMember = "tenant:member" // :id is a member of the caller's tenant
+	tenantKey    = "tenant:key"    // :id is an API key
+	tenantInvite = "tenant:invite" // :id is an invitation
+	console      = "console"       // operator console: tenant users are refused
+	consoleAuth  = "console-auth"  // the console's own login and two-factor pages
+	apiRoute     = "api"           // REST API with the caller's key: no B data
+)
+
+var routeClasses = map[string]string{
+	"GET /":                        public,
+	"GET /healthz":                 public,
+	"GET /readyz":                  public,
+	"GET /signup":                  public,
+	"POST /signup":                 public,
+	"GET /login":                   public,
+	"POST /login":                  public,
+	"GET /login/2fa":               public,
+	"POST /login/2fa":              public,
+	"POST /logout":                 public,
+	"GET /forgot":                  public,
+	"POST /forgot":                 public,
+	"GET /reset/:token":            public,
+	"POST /reset/:token":           public,
+	"GET /invite/:token":           public,
+	"POST /invite/:token":          public,
+	"GET /api/v1/openapi.json":     public,
+	"GET /api/v1/openapi.yaml":     public,
+	"GET /api/v1/openapi-3.0.json": public,
+	"GET /api/v1/openapi-3.0.yaml": public,
+
+	"GET /app":                              tenantPage,
+	"GET /app/team":                         tenantPage,
+	"POST /app/team/invitations":            tenantPage,
+	"POST /app/team/invitations/:id/revoke": tenantInvite,
+	"POST /app/team/members/:id/role":       tenantMember,
+	"GET /app/team/members/:id/remove":      tenantMember,
+	"POST /app/team/members/:id/remove":     tenantMember,
+	"POST /app/team/members/:id/reset-link": tenantMember,
+	"GET /app/keys":                         tenantPage,
+	"POST /app/keys":                        tenantPage,
+	"GET /app/keys/:id/revoke":              tenantKey,
+	"POST /app/keys/:id/revoke":             tenantKey,
+	"GET /app/audit":                        tenantPage,
+	"GET /app/account":                      tenantPage,
+	"POST /app/account/password":            tenantPage,
+	"GET /app/account/2fa":                  tenantPage,
+	"POST /app/account/2fa":                 tenantPage,
+	"POST /app/account/2fa/disable":         tenantPage,
+	"GET /app/settings":                     tenantPage,
+	"POST /app/settings":                    tenantPage,
+	"GET /app/api-docs":                     tenantPage,
+
+	"GET /admin/login":                              consoleAuth,
+	"POST /admin/login":                             consoleAuth,
+	"GET /admin/2fa":                                consoleAuth,
+	"POST /admin/2fa":                               consoleAuth,
+	"GET /admin/2fa/setup":                          consoleAuth,
+	"POST /admin/2fa/setup":                         consoleAuth,
+	"POST /admin/logout":                            consoleAuth,
+	"GET /admin":                                    console,
+	"GET /admin/tenants":                            console,
+	"GET /admin/tenants/:id":                        console,
+	"GET /admin/tenants/:id/suspend":                console,
+	"POST /admin/tenants/:id/approve":               console,
+	"POST /admin/tenants/:id/suspend":               console,
+	"POST /admin/tenants/:id/reactivate":            console,
+	"POST /admin/tenants/:id/plan":                  console,
+	"POST /admin/tenants/:id/users/:uid/reset-link": console,
+	"GET /admin/plans":                              console,
+	"GET /admin/plans/new":                          console,
+	"POST /admin/plans/new":                         console,
+	"GET /admin/plans/:id":                          console,
+	"POST /admin/plans/:id":                         console,
+	"GET /admin/audit":                              console,
+	"GET /admin/settings":                           console,
+	"POST /admin/settings":                          console,
+
+	"GET /api/v1/me": apiRoute,
+}
+
+// fixture is one tenant with something of everything.
+type fixture struct {
+	owner, member auth.CurrentUser
+	keySecret     string
+	keyID         uuid.UUID
+	invitationID  uuid.UUID
+	// fingerprints are strings that only this tenant's data contains.
+	fingerprints []string
+}
+
+func makeTenant(t *testing.T, e *webtest.Env, name string) fixture {
+	t.Helper()
+	ctx := context.Background()
+	svc := e.Services
+	lower := strings.ToLower(name)
+	u, _, err := svc.Users.Signup(ctx, auth.SignupInput{Company: name + " Corp", Name: name + " Owner",
+		Email: lower + "-owner@example.com", Password: "owner password " + lower})
+	require.NoError(t, err)
+	owner, err := svc.Users.Current(ctx, u.ID)
+	require.NoError(t, err)
+	inv, err := svc.Users.Invite(ctx, owner, lower+"-member@example.com", auth.RoleMember)
+	require.NoError(t, err)
+	m, err := svc.Users.AcceptInvitation(ctx, inv.Link[strings.LastIndex(inv.Link, "/")+1:], name+" Member", "member password "+lower)
+	require.NoError(t, err)
+	member, err := svc.Users.Current(ctx, m.ID)
+	require.NoError(t, err)
+	pending, err := svc.Users.Invite(ctx, owner, lower+"-invitee@example.com", auth.RoleAdmin)
+	require.NoError(t, err)
+	key, err := svc.APIKeys.Create(ctx, owner, auth.CreateKeyInput{Name: name + " key", Scopes: auth.Scopes})
+	require.NoError(t, err)
+	return fixture{owner: owner, member: member, keySecret: key.Secret, keyID: key.Key.ID, invitationID: pending.Invitation.ID,
+		fingerprints: []string{name + " Corp", lower + "-owner@", lower + "-member@", lower + "-invitee@", key.Key.Prefix,
+			owner.TenantID.String(), member.ID.String(), key.Key.ID.String(), pending.Invitation.ID.String()}}
+}
+
+// snapshot is every row of tenant B that an attack could change.
+func snapshot(t *testing.T, e *webtest.Env, tenantID uuid.UUID) string {
+	t.Helper()
+	var out []string
+	rows, err := e.Pool.Query(context.Background(), `
+		SELECT 'user '||id||' '||role||' '||email||' '||coalesce(totp_enabled_at::text,'')||' '||password_changed_at FROM users WHERE tenant_id = $1
+		UNION ALL SELECT 'key '||id||' '||coalesce(revoked_at::text,'live')||' '||name FROM api_keys WHERE tenant_id = $1
+		UNION ALL SELECT 'inv '||id||' '||coalesce(revoked_at::text,'open')||' '||coalesce(accepted_at::text,'') FROM invitations WHERE tenant_id = $1
+		UNION ALL SELECT 'tenant '||name||' '||status||' '||plan_id||' '||timezone||' '||default_country FROM tenants WHERE id = $1`, tenantID)
+	require.NoError(t, err)
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, rows.Err())
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+func login(t *testing.T, b *webtest.Browser, email, password string) {
+	t.Helper()
+	r := b.Post("/login", url.Values{"email": {email}, "password": {password}})
+	require.Equal(t, http.StatusSeeOther, r.StatusCode, "login as %s: %s", email, r.Body)
+}
+
+// TestTenantIsolation walks every registered route as tenant A's owner, with tenant B's ids wherever
+// a route takes one: ids in paths answer 404, lists and pages show nothing of B, console routes
+// refuse tenant users, and B's rows are exactly as they were.
+func TestTenantIsolation(t *testing.T) {
+	e := webtest.New(t, nil)
+	a := makeTenant(t, e, "Alpha")
+	b := makeTenant(t, e, "Bravo")
+	before := snapshot(t, e, b.owner.TenantID)
+
+	browser := e.NewBrowser()
+	login(t, browser, "alpha-owner@example.com", "owner password alpha")
+
+	seen := map[string]bool{}
+	for _, r := range e.Server.App.GetRoutes(true) {
+		if r.Method == http.MethodHead {
+			continue // Fiber registers HEAD beside every GET, with the GET's handler
+		}
+		key := r.Method + " " + r.Path
+		if r.Path != "/" {
+			key = r.Method + " " + strings.TrimSuffix(r.Path, "/")
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		class, ok := routeClasses[key]
+		if !ok {
+			t.Errorf("route %s has no entry in routeClasses: decide how it is isolated", key)
+			continue
+		}
+		t.Run(key, func(t *testing.T) {
+			path := r.Path
+			switch class {
+			case public, consoleAuth:
+				return
+			case tenantMember:
+				path = strings.Replace(path, ":id", b.member.ID.String(), 1)
+			case tenantKey:
+				path = strings.Replace(path, ":id", b.keyID.String(), 1)
+			case tenantInvite:
+				path = strings.Replace(path, ":id", b.invitationID.String(), 1)
+			case console:
+				path = strings.Replace(path, ":id", b.owner.TenantID.String(), 1)
+				path = strings.Replace(path, ":uid", b.owner.ID.String(), 1)
+			}
+			var resp *webtest.Response
+			switch {
+			case class == apiRoute:
+				req, _ := http.NewRequest(r.Method, e.URL()+path, nil)
+				req.Header.Set("Authorization", "Bearer "+a.keySecret)
+				resp = browser.Do(req)
+			case r.Method == http.MethodGet || r.Method == http.MethodHead:
+				resp = browser.Get(path)
+			default:
+				resp = browser.Post(path, url.Values{"role": {"owner"}, "name": {"Hijack"}, "reason": {"x"}})
+			}
+			require.False(t, strings.HasPrefix(resp.Header.Get("Location"), "/login"),
+				"the walk must run logged in as A, not be sent to the login page")
+			switch class {
+			case console:
+				require.Equal(t, http.StatusForbidden, resp.StatusCode, "tenant users are refused by the console")
+			case tenantMember, tenantKey, tenantInvite:
+				require.Equal(t, http.StatusNotFound, resp.StatusCode, "B's id in the path is not found for A")
+			}
+			for _, f := range b.fingerprints {
+				require.NotContains(t, resp.Body, f, "A's answer shows B's data")
+			}
+		})
+	}
+	for key := range routeClasses {
+		if !seen[key] {
+			t.Errorf("routeClasses lists %s, which is not registered: remove the stale entry", key)
+		}
+	}
+	require.Equal(t, before, snapshot(t, e, b.owner.TenantID), "B's rows changed")
+	require.Equal(t, http.StatusOK, browser.Get("/app").StatusCode, "A was logged in to the end of the walk")
+
+	// B's key still works and A's key never reads B.
+	p, err := e.Services.APIKeys.Authenticate(context.Background(), b.keySecret)
+	require.NoError(t, err)
+	require.Equal(t, b.owner.TenantID, p.TenantID)
+}
