@@ -130,6 +130,32 @@ func TestCommands(t *testing.T) {
 		require.Equal(t, 0, code)
 		require.True(t, strings.HasPrefix(out, "wagate proctest ("), out)
 	})
+	t.Run("AdminCreate", func(t *testing.T) {
+		url := dbtest.EmptyURL(t) // admin create migrates first, so it works on a new database
+		env := map[string]string{"DATABASE_URL": url, "WAGATE_ADMIN_PASSWORD": "operator password 1", "INSECURE_FAST_PASSWORD_HASH": "true"}
+		out, code := proctest.Run(t, env, "admin", "create", "--email", "Root@Example.com", "--name", "Root")
+		require.Equal(t, 0, code, out)
+		require.Contains(t, out, "operator root@example.com created")
+		out, code = proctest.Run(t, env, "admin", "create", "--email", "root@example.com")
+		require.Equal(t, 1, code, "the same email twice is refused")
+		require.Contains(t, out, "exists already")
+		env["WAGATE_ADMIN_PASSWORD"] = "short"
+		out, code = proctest.Run(t, env, "admin", "create", "--email", "two@example.com")
+		require.Equal(t, 1, code)
+		require.Contains(t, out, "password: Use at least 10 characters.")
+		out, code = proctest.Run(t, env, "admin", "create")
+		require.Equal(t, 2, code)
+		require.Contains(t, out, "admin create needs --email")
+
+		ctx := context.Background()
+		pool, err := pgxpool.New(ctx, url)
+		require.NoError(t, err)
+		defer pool.Close()
+		var email, name string
+		require.NoError(t, pool.QueryRow(ctx, "SELECT email, name FROM operators").Scan(&email, &name))
+		require.Equal(t, "root@example.com", email)
+		require.Equal(t, "Root", name)
+	})
 	t.Run("Migrate", func(t *testing.T) {
 		url := dbtest.EmptyURL(t)
 		out, code := proctest.Run(t, map[string]string{"DATABASE_URL": url}, "migrate")
