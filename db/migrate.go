@@ -56,13 +56,13 @@ func Migrate(ctx context.Context, databaseURL string, log *slog.Logger) error {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
 	for _, r := range results {
-		log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+		log.InfoContext(ctx, "migration applied", "schema_version", r.Source.Version, "file", r.Source.Path, "duration_ms", r.Duration.Milliseconds())
 	}
 	v, err := p.GetDBVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	log.InfoContext(ctx, "schema is current", "version", v)
+	log.InfoContext(ctx, "schema is current", "schema_version", v)
 	return nil
 }
 
