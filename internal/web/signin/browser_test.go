@@ -23,7 +23,7 @@ import (
 // screenshots of each page in artifacts/screenshots/signin-*.png. It starts a browser: not parallel.
 func TestSignin_InBrowser(t *testing.T) {
 	e := webtest.New(t, nil)
-	mailBase, _, _ := mailApp(t)
+	mailBase := webtest.New(t, &webtest.Opts{Mailer: &webtest.Outbox{}}).URL() // the forgot pages as they are with mail on
 	ctx := browsertest.New(t, 3*time.Minute)
 	svc := e.Services
 	bg := context.Background()

@@ -44,6 +44,9 @@ type Env struct {
 type Opts struct {
 	Logger   *slog.Logger // default: discard (LOG=1 in the environment: stderr)
 	RedisURL string       // default: a database of the test binary's shared redis-server
+	// Mailer sends the app's mail (default: internal/mail's log-only mailer, so mail is off). When
+	// set, Services.MailEnabled is Mailer.Enabled(); an *Outbox records what is sent.
+	Mailer auth.Mailer
 }
 
 // New builds the app on a fresh database and Redis database and serves it on a loopback port.
@@ -74,9 +77,16 @@ func New(t testing.TB, o *Opts) *Env {
 	keys := secret.New([]byte("webtest-secret-key-0123456789abcdef-0123456789"))
 	pw := auth.NewPasswords(auth.FastParams, 0)
 	throttle := auth.NewThrottle(rdb)
-	mailer, err := mail.New("", log)
-	if err != nil {
-		t.Fatal(err)
+	var mailer auth.Mailer = o.Mailer
+	mailEnabled := false
+	if mailer == nil {
+		m, err := mail.New("", log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mailer = m
+	} else {
+		mailEnabled = mailer.Enabled()
 	}
 	e := &Env{T: t, Pool: pool, Redis: rdb, Keys: keys}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -93,7 +103,7 @@ func New(t testing.TB, o *Opts) *Env {
 		Logins:      auth.NewLogins(pgxstore.New(pool), false),
 		Tenants:     tenant.NewService(pool),
 		Limiter:     ratelimit.New(rdb),
-		MailEnabled: false,
+		MailEnabled: mailEnabled,
 	}
 	e.Server = web.New(web.Deps{Log: log, Version: "webtest", Services: e.Services, BaseURL: base, Simulator: true,
 		Checks: map[string]web.Check{"postgres": pool.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
