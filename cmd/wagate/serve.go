@@ -79,6 +79,13 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	} else if created {
 		log.InfoContext(ctx, "created the first operator from ADMIN_EMAIL", "email", cfg.AdminEmail)
 	}
+	// Sessions (issue 4): the connector, session service and, with the host role, the session host.
+	// The portal and API get parts.Service when they grow session pages.
+	parts, err := newSessionParts(ctx, cfg, pool, rdb, log, inst.ID, has(roles, roleHost))
+	if err != nil {
+		stopHeartbeat()
+		return err
+	}
 	keysDone := make(chan struct{})
 	go func() { defer close(keysDone); svc.APIKeys.Run(hbCtx) }()
 
@@ -112,8 +119,6 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	// The host role (live WhatsApp connections) arrives with sessions; its instance row already
-	// advertises it for placement.
 	log.InfoContext(ctx, "wagate started", "roles", roles, "wa_driver", cfg.WADriver)
 
 	var runErr error
@@ -123,6 +128,7 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	case err := <-httpErr:
 		runErr = fmt.Errorf("http server: %w", err)
 	}
+	parts.Stop() // first: release the leases while this instance is still registered
 	shutdown(log, srv, wrk)
 	stopHeartbeat()
 	<-hbDone

@@ -1,6 +1,7 @@
 // Package cluster is what lets several wagate processes share one Postgres and one Redis: the instance
-// registry (who is alive), and later session leases, pub/sub and request/reply between instances.
-// It must not import web, worker or domain packages.
+// registry (who is alive), session leases with their fencing counter and placement (lease.go), and
+// pub/sub over Redis (pubsub.go); request/reply between instances comes later. It must not import web,
+// worker or domain packages.
 package cluster
 
 import (

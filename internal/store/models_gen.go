@@ -116,6 +116,24 @@ type Session struct {
 	Expiry time.Time
 }
 
+type SessionLease struct {
+	SessionID  uuid.UUID
+	InstanceID uuid.UUID
+	Fence      int64
+	AcquiredAt time.Time
+	RenewedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+type SessionLeaseHistory struct {
+	SessionID  uuid.UUID
+	Fence      int64
+	InstanceID uuid.UUID
+	AcquiredAt time.Time
+	EndedAt    *time.Time
+	EndReason  *string
+}
+
 type SimAccount struct {
 	SessionID      uuid.UUID
 	Phone          string
@@ -254,4 +272,41 @@ type User struct {
 	PasswordChangedAt time.Time
 	LastLoginAt       *time.Time
 	CreatedAt         time.Time
+}
+
+type WaSession struct {
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	Name              string
+	Status            string
+	StatusReason      string
+	StatusChangedAt   time.Time
+	Phone             string
+	PushName          string
+	DeviceJid         string
+	Lid               string
+	PairMethod        string
+	PairPhone         string
+	Qr                string
+	QrExpiresAt       *time.Time
+	PairCode          string
+	PairCodeExpiresAt *time.Time
+	PairRequestedAt   *time.Time
+	Intent            string
+	IntentSeq         int64
+	IntentDoneSeq     int64
+	DeletedAt         *time.Time
+	ConnectedAt       *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+type WaSessionEvent struct {
+	ID         int64
+	SessionID  uuid.UUID
+	TenantID   uuid.UUID
+	Status     string
+	Reason     string
+	InstanceID *uuid.UUID
+	At         time.Time
 }
