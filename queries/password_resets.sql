@@ -16,3 +16,8 @@ SELECT * FROM password_resets WHERE token_hash = @token_hash AND used_at IS NULL
 -- name: PasswordResetUse :execrows
 -- tenant: global (id came from the token lookup above)
 UPDATE password_resets SET used_at = now() WHERE id = @id AND used_at IS NULL;
+
+-- name: PasswordResetUseAllForUser :exec
+-- A new password ends every reset link still open for the account.
+UPDATE password_resets SET used_at = now()
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND used_at IS NULL;

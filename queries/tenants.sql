@@ -18,9 +18,10 @@ WHERE id = @tenant_id
 RETURNING *;
 
 -- name: TenantSetStatus :one
--- tenant: global (operators act on any tenant)
+-- tenant: global (operators act on any tenant). Only from one of the expected statuses, so two
+-- operators acting at once cannot both succeed on the same transition.
 UPDATE tenants SET status = @status, suspended_reason = @suspended_reason, updated_at = now()
-WHERE id = @id
+WHERE id = @id AND status = ANY(@from_statuses::text[])
 RETURNING *;
 
 -- name: TenantSetPlan :one

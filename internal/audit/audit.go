@@ -8,7 +8,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -34,6 +36,7 @@ const (
 	UserResetLinkMade   = "user.reset_link_created"
 	User2FAEnabled      = "user.2fa_enabled"
 	User2FADisabled     = "user.2fa_disabled"
+	User2FAFailed       = "user.2fa_failed"
 	MemberInvited       = "member.invited"
 	MemberInviteRevoked = "member.invitation_revoked"
 	MemberJoined        = "member.joined"
@@ -55,6 +58,7 @@ const (
 	OperatorLoginFailed = "operator.login_failed"
 	OperatorLogout      = "operator.logout"
 	Operator2FAEnabled  = "operator.2fa_enabled"
+	Operator2FAFailed   = "operator.2fa_failed"
 	OperatorPassword    = "operator.password_changed"
 )
 
@@ -109,8 +113,8 @@ func RecordAs(ctx context.Context, q *store.Queries, actor Actor, e Entry) error
 	}
 	err := q.AuditInsert(ctx, store.AuditInsertParams{
 		ID: uuid.Must(uuid.NewV7()), TenantID: e.TenantID, ActorType: actor.Type, ActorID: actor.ID,
-		ActorEmail: actor.Email, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID,
-		Ip: actor.IP, UserAgent: truncate(actor.UserAgent, 300), Details: details,
+		ActorEmail: clean(actor.Email, 320), Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID,
+		Ip: clean(actor.IP, 64), UserAgent: clean(actor.UserAgent, 300), Details: details,
 	})
 	if err != nil {
 		return fmt.Errorf("record %s: %w", e.Action, err)
@@ -118,11 +122,14 @@ func RecordAs(ctx context.Context, q *store.Queries, actor Actor, e Entry) error
 	return nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
+// clean makes s valid UTF-8 (Postgres refuses anything else, and a failed insert would lose the
+// record of, say, a guessed password) and cuts it to n runes.
+func clean(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return s[:n]
+	return string([]rune(s)[:n])
 }
 
 // Filter narrows a listing. Before is the cursor: the id of the last entry of the previous page.
@@ -163,6 +170,7 @@ func limitOf(f Filter) int32 {
 }
 
 func nilIfEmpty(s string) *string {
+	s = strings.ToValidUTF8(strings.TrimSpace(s), "")
 	if s == "" {
 		return nil
 	}

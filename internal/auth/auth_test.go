@@ -391,3 +391,56 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 	_, err = b.pool.Exec(ctx, "DELETE FROM audit_log")
 	require.ErrorContains(t, err, "append-only")
 }
+
+func TestTOTP_ReviewRegressions(t *testing.T) {
+	t.Parallel()
+	ctx, b := setup(t)
+	enable := func(email string) (auth.CurrentUser, string) {
+		u := signup(t, ctx, b, email)
+		s, err := auth.NewTOTP("Wagate", email)
+		require.NoError(t, err)
+		code, err := totp.GenerateCode(s.Secret, time.Now())
+		require.NoError(t, err)
+		require.NoError(t, b.users.EnableTOTP(ctx, u.User, s.Secret, code))
+		return mustCurrent(t, ctx, b, u.ID), s.Secret
+	}
+	ann, annSecret := enable("ann@example.com")
+	bob, bobSecret := enable("bob@example.com")
+
+	// A code typed with spaces is the same code: it cannot be replayed that way.
+	code, err := totp.GenerateCode(annSecret, time.Now())
+	require.NoError(t, err)
+	require.NoError(t, b.users.VerifyTOTP(ctx, ann.User, code))
+	require.ErrorIs(t, b.users.VerifyTOTP(ctx, ann.User, code[:3]+" "+code[3:]), auth.ErrInvalidCode)
+	require.ErrorIs(t, b.users.VerifyTOTP(ctx, ann.User, " "+code), auth.ErrInvalidCode)
+
+	// Someone failing codes on their own account, from another address, does not throttle
+	// another user's two-factor (the throttle has no platform-wide key).
+	other := audit.WithActor(context.Background(), audit.Actor{Type: audit.ActorAnonymous, IP: "198.51.100.1"})
+	for i := 0; i < 25; i++ {
+		_ = b.users.VerifyTOTP(other, ann.User, "000000")
+	}
+	code, err = totp.GenerateCode(bobSecret, time.Now())
+	require.NoError(t, err)
+	require.NoError(t, b.users.VerifyTOTP(ctx, bob.User, code))
+	page, err := audit.ListForTenant(ctx, b.pool, ann.TenantID, audit.Filter{Action: audit.User2FAFailed})
+	require.NoError(t, err)
+	require.NotEmpty(t, page.Entries, "failed codes are audited")
+}
+
+func TestInvalidUTF8_IsRefusedNotLost(t *testing.T) {
+	t.Parallel()
+	ctx, b := setup(t)
+	_, _, err := b.users.Signup(ctx, auth.SignupInput{Company: "Acme\xff", Name: "A", Email: "a@example.com", Password: "long enough password"})
+	var ve *validate.Errors
+	require.ErrorAs(t, err, &ve)
+	require.Contains(t, ve.Fields, "company")
+	// A failed login from a client with a broken User-Agent is still recorded.
+	signup(t, ctx, b, "ann@example.com")
+	bad := audit.WithActor(context.Background(), audit.Actor{Type: audit.ActorAnonymous, IP: "192.0.2.7", UserAgent: "Mozilla\xff"})
+	_, err = b.users.Authenticate(bad, "ann@example.com", "wrong password!!")
+	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+	page, err := audit.ListAll(ctx, b.pool, audit.Filter{Action: audit.UserLoginFailed})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 1)
+}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -53,12 +54,31 @@ func NewLogins(st scs.Store, secure bool) *Logins {
 
 func stamp(t time.Time) int64 { return t.UnixMicro() }
 
-// LoginUser makes the browser's login the user's, with a new token (no fixation).
-func (l *Logins) LoginUser(ctx context.Context, userID uuid.UUID, pwChangedAt time.Time) error {
+// operatorKeys and userKeys are the two identities a browser's login may hold; logging in as one
+// drops the other, so a portal action is never done (or audited) as an operator and vice versa.
+var (
+	operatorKeys = []string{kOperatorID, kOperatorPwAt, kOperatorMFA, kPendingOp}
+	userKeys     = []string{kUserID, kUserPwAt, kPendingUser}
+)
+
+// renew gives the login a new token and a new CSRF token (a token planted before login is useless
+// after it), and drops the keys of drop.
+func (l *Logins) renew(ctx context.Context, drop ...string) error {
 	if err := l.SM.RenewToken(ctx); err != nil {
 		return err
 	}
-	l.SM.Remove(ctx, kPendingUser)
+	l.SM.Remove(ctx, kCSRF)
+	for _, k := range drop {
+		l.SM.Remove(ctx, k)
+	}
+	return nil
+}
+
+// LoginUser makes the browser's login the user's, with a new token (no fixation).
+func (l *Logins) LoginUser(ctx context.Context, userID uuid.UUID, pwChangedAt time.Time) error {
+	if err := l.renew(ctx, slices.Concat(operatorKeys, []string{kPendingUser})...); err != nil {
+		return err
+	}
 	l.SM.Put(ctx, kUserID, userID.String())
 	l.SM.Put(ctx, kUserPwAt, stamp(pwChangedAt))
 	return nil
@@ -66,7 +86,7 @@ func (l *Logins) LoginUser(ctx context.Context, userID uuid.UUID, pwChangedAt ti
 
 // SetPending records a user who passed the password but still owes a two-factor code.
 func (l *Logins) SetPending(ctx context.Context, userID uuid.UUID) error {
-	if err := l.SM.RenewToken(ctx); err != nil {
+	if err := l.renew(ctx, operatorKeys...); err != nil {
 		return err
 	}
 	l.SM.Put(ctx, kPendingUser, userID.String())
@@ -103,19 +123,13 @@ func (l *Logins) KeepAfterPasswordChange(ctx context.Context, changedAt time.Tim
 
 // Logout ends the browser's login (user and operator alike) with a new token.
 func (l *Logins) Logout(ctx context.Context) error {
-	if err := l.SM.RenewToken(ctx); err != nil {
-		return err
-	}
-	for _, k := range []string{kUserID, kUserPwAt, kPendingUser, kOperatorID, kOperatorPwAt, kOperatorMFA, kPendingOp, kCSRF, kTOTPSetup} {
-		l.SM.Remove(ctx, k)
-	}
-	return nil
+	return l.renew(ctx, slices.Concat(operatorKeys, userKeys, []string{kTOTPSetup})...)
 }
 
 // LoginOperator records an operator who passed the password. mfaDone is true once the second factor
 // is checked; until then the console lets them only set up or enter it.
 func (l *Logins) LoginOperator(ctx context.Context, id uuid.UUID, pwChangedAt time.Time, mfaDone bool) error {
-	if err := l.SM.RenewToken(ctx); err != nil {
+	if err := l.renew(ctx, userKeys...); err != nil {
 		return err
 	}
 	l.SM.Put(ctx, kOperatorID, id.String())
@@ -136,7 +150,7 @@ func (l *Logins) OperatorID(ctx context.Context) (uuid.UUID, time.Time, bool, bo
 
 // SetOperatorMFA marks the operator's second factor as checked, with a new token.
 func (l *Logins) SetOperatorMFA(ctx context.Context) error {
-	if err := l.SM.RenewToken(ctx); err != nil {
+	if err := l.renew(ctx); err != nil {
 		return err
 	}
 	l.SM.Put(ctx, kOperatorMFA, true)

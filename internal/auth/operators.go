@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -77,10 +78,11 @@ func (o *Operators) Bootstrap(ctx context.Context, email, password string) (bool
 		return false, nil
 	}
 	_, err = o.Create(ctx, email, "", password)
-	if vErr, ok := err.(*validate.Errors); ok && vErr.Fields["email"] != "" && strings.Contains(vErr.Fields["email"], "exists") {
-		return false, nil
-	}
 	if err != nil {
+		// Instances started together race here; the one whose insert lost finds the winner's row.
+		if _, gerr := store.New(o.db).OperatorGetByEmail(ctx, validate.NormalizeEmail(email)); gerr == nil {
+			return false, nil
+		}
 		return false, fmt.Errorf("create first operator: %w", err)
 	}
 	return true, nil
@@ -139,7 +141,13 @@ func (o *Operators) VerifyTOTP(ctx context.Context, op store.Operator, code stri
 	if op.TotpEnabledAt == nil {
 		return ErrInvalidCode
 	}
-	return o.throttle.checkTOTP(ctx, o.keys, "operators", op.ID, op.TotpSecret, code)
+	err := o.throttle.checkTOTP(ctx, o.keys, "operators", op.ID, op.TotpSecret, code)
+	if errors.Is(err, ErrInvalidCode) {
+		if aerr := audit.RecordAs(ctx, store.New(o.db), actorOperator(ctx, op), audit.Entry{Action: audit.Operator2FAFailed}); aerr != nil {
+			o.log.ErrorContext(ctx, "audit failed two-factor code", "err", aerr)
+		}
+	}
+	return err
 }
 
 // EnableTOTP turns two-factor on once code proves the authenticator holds setupSecret.

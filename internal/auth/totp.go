@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -39,9 +40,27 @@ func NewTOTP(issuer, account string) (TOTPSetup, error) {
 		QRImage: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}, nil
 }
 
+// normalizeCode strips the spaces people type into codes ("123 456"); what is left must be six
+// digits. Every check and the replay guard use this one form, so "123 456" cannot replay "123456".
+func normalizeCode(code string) (string, bool) {
+	code = strings.Join(strings.Fields(code), "")
+	if len(code) != 6 {
+		return "", false
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return "", false
+		}
+	}
+	return code, true
+}
+
 // validCode checks a 6-digit code against secret with one step of clock skew either way.
 func validCode(code, sec string) bool {
-	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	code, ok := normalizeCode(code)
+	if !ok {
+		return false
+	}
 	ok, err := totp.ValidateCustom(code, sec, time.Now(), totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	return err == nil && ok
 }
@@ -54,21 +73,24 @@ func sealTOTP(keys *secret.Keys, table string, id uuid.UUID, sec string) ([]byte
 }
 
 // checkTOTP verifies code for the account whose encrypted secret is sealed, throttled like
-// passwords, and refuses a code already used (a code seen over a shoulder cannot be replayed).
+// passwords (per account and per client address), and refuses a code already used (a code seen
+// over a shoulder cannot be replayed).
 func (t *Throttle) checkTOTP(ctx context.Context, keys *secret.Keys, table string, id uuid.UUID, sealed []byte, code string) error {
 	scope := "totp-" + table
-	if err := t.Check(ctx, scope, id.String(), "-"); err != nil {
+	ip := audit.ActorFrom(ctx).IP
+	if err := t.Check(ctx, scope, id.String(), ip); err != nil {
 		return err
 	}
 	sec, err := keys.Decrypt(sealed, totpAAD(table, id))
 	if err != nil {
 		return fmt.Errorf("decrypt totp secret: %w", err)
 	}
+	norm, _ := normalizeCode(code)
 	if !validCode(code, string(sec)) {
-		_ = t.Fail(ctx, scope, id.String(), "-")
+		_ = t.Fail(ctx, scope, id.String(), ip)
 		return ErrInvalidCode
 	}
-	fresh, err := t.rdb.SetNX(ctx, "wagate:totp:used:"+table+":"+id.String()+":"+strings.TrimSpace(code), 1, 2*time.Minute).Result()
+	fresh, err := t.rdb.SetNX(ctx, "wagate:totp:used:"+table+":"+id.String()+":"+norm, 1, 2*time.Minute).Result()
 	if err != nil {
 		return fmt.Errorf("totp replay check: %w", err)
 	}
@@ -79,12 +101,18 @@ func (t *Throttle) checkTOTP(ctx context.Context, keys *secret.Keys, table strin
 	return nil
 }
 
-// VerifyTOTP checks a user's second factor at login.
+// VerifyTOTP checks a user's second factor at login; a wrong code is audited.
 func (s *Service) VerifyTOTP(ctx context.Context, u store.User, code string) error {
 	if u.TotpEnabledAt == nil {
 		return nil
 	}
-	return s.throttle.checkTOTP(ctx, s.keys, "users", u.ID, u.TotpSecret, code)
+	err := s.throttle.checkTOTP(ctx, s.keys, "users", u.ID, u.TotpSecret, code)
+	if errors.Is(err, ErrInvalidCode) {
+		if aerr := audit.RecordAs(ctx, store.New(s.db), actorUser(ctx, u), audit.Entry{TenantID: &u.TenantID, Action: audit.User2FAFailed}); aerr != nil {
+			s.log.ErrorContext(ctx, "audit failed two-factor code", "err", aerr)
+		}
+	}
+	return err
 }
 
 // EnableTOTP turns two-factor on for u once code proves the authenticator holds setupSecret.

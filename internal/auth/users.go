@@ -171,18 +171,32 @@ func (s *Service) ChangePassword(ctx context.Context, u store.User, current, nex
 	if err := c.Err(); err != nil {
 		return time.Time{}, err
 	}
-	return s.setPassword(ctx, u, next, audit.UserPasswordChanged)
+	return s.setPassword(ctx, u, next, audit.UserPasswordChanged, nil)
 }
 
-func (s *Service) setPassword(ctx context.Context, u store.User, pw, action string) (time.Time, error) {
+func (s *Service) setPassword(ctx context.Context, u store.User, pw, action string, resetID *uuid.UUID) (time.Time, error) {
 	hash, err := s.pw.Hash(ctx, pw)
 	if err != nil {
 		return time.Time{}, err
 	}
 	var changed time.Time
+	// One transaction: the link is used up only if the password really changes, and every other open
+	// link of the account dies with the old password.
 	err = store.WithTx(ctx, s.db, func(q *store.Queries) error {
+		if resetID != nil {
+			n, err := q.PasswordResetUse(ctx, *resetID)
+			if err != nil {
+				return fmt.Errorf("use reset: %w", err)
+			}
+			if n == 0 {
+				return ErrInvalidLink // used by a concurrent request
+			}
+		}
 		if err := q.UserSetPassword(ctx, store.UserSetPasswordParams{TenantID: u.TenantID, ID: u.ID, PasswordHash: hash}); err != nil {
 			return fmt.Errorf("set password: %w", err)
+		}
+		if err := q.PasswordResetUseAllForUser(ctx, store.PasswordResetUseAllForUserParams{TenantID: &u.TenantID, UserID: &u.ID}); err != nil {
+			return fmt.Errorf("end reset links: %w", err)
 		}
 		nu, err := q.UserGet(ctx, store.UserGetParams{TenantID: u.TenantID, ID: u.ID})
 		if err != nil {
@@ -212,7 +226,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	} else if err != nil {
 		return fmt.Errorf("look up user: %w", err)
 	}
-	link, err := s.newUserResetLink(ctx, row.User)
+	link, err := s.newUserResetLink(ctx, store.New(s.db), row.User)
 	if err != nil {
 		return err
 	}
@@ -224,9 +238,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	return nil
 }
 
-func (s *Service) newUserResetLink(ctx context.Context, u store.User) (string, error) {
+func (s *Service) newUserResetLink(ctx context.Context, q *store.Queries, u store.User) (string, error) {
 	tok, hash := newToken()
-	_, err := store.New(s.db).PasswordResetInsertForUser(ctx, store.PasswordResetInsertForUserParams{
+	_, err := q.PasswordResetInsertForUser(ctx, store.PasswordResetInsertForUserParams{
 		ID: newID(), TenantID: &u.TenantID, UserID: &u.ID, TokenHash: hash, ExpiresAt: time.Now().Add(s.cfg.ResetTTL),
 	})
 	if err != nil {
@@ -250,12 +264,7 @@ func (s *Service) CreateResetLink(ctx context.Context, actor CurrentUser, userID
 	if target.Role == RoleOwner && target.ID != actor.ID {
 		return "", ErrForbidden
 	}
-	link, err := s.newUserResetLink(ctx, target)
-	if err != nil {
-		return "", err
-	}
-	err = audit.Record(ctx, store.New(s.db), audit.Entry{TenantID: &actor.TenantID, Action: audit.UserResetLinkMade, TargetType: "user", TargetID: target.ID.String(), Details: map[string]any{"email": target.Email}})
-	return link, err
+	return s.resetLinkAudited(ctx, target)
 }
 
 // CreateResetLinkByOperator makes a reset link for any user (operators help owners locked out).
@@ -266,11 +275,20 @@ func (s *Service) CreateResetLinkByOperator(ctx context.Context, tenantID, userI
 	} else if err != nil {
 		return "", fmt.Errorf("get user: %w", err)
 	}
-	link, err := s.newUserResetLink(ctx, target)
-	if err != nil {
-		return "", err
-	}
-	err = audit.Record(ctx, store.New(s.db), audit.Entry{TenantID: &tenantID, Action: audit.UserResetLinkMade, TargetType: "user", TargetID: target.ID.String(), Details: map[string]any{"email": target.Email}})
+	return s.resetLinkAudited(ctx, target)
+}
+
+// resetLinkAudited makes a reset link for target and records who made it, together.
+func (s *Service) resetLinkAudited(ctx context.Context, target store.User) (string, error) {
+	var link string
+	err := store.WithTx(ctx, s.db, func(q *store.Queries) error {
+		var err error
+		if link, err = s.newUserResetLink(ctx, q, target); err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, audit.Entry{TenantID: &target.TenantID, Action: audit.UserResetLinkMade, TargetType: "user",
+			TargetID: target.ID.String(), Details: map[string]any{"email": target.Email}})
+	})
 	return link, err
 }
 
@@ -323,14 +341,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw string) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
-	n, err := q.PasswordResetUse(ctx, r.ID)
-	if err != nil {
-		return fmt.Errorf("use reset: %w", err)
-	}
-	if n == 0 {
-		return ErrInvalidLink // used by a concurrent request
-	}
-	_, err = s.setPassword(ctx, u, pw, audit.UserPasswordReset)
+	_, err = s.setPassword(ctx, u, pw, audit.UserPasswordReset, &r.ID)
 	if err == nil {
 		_ = s.throttle.Succeed(ctx, ScopeUsers, u.Email)
 	}

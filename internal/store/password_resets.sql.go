@@ -116,3 +116,19 @@ func (q *Queries) PasswordResetUse(ctx context.Context, id uuid.UUID) (int64, er
 	}
 	return result.RowsAffected(), nil
 }
+
+const passwordResetUseAllForUser = `-- name: PasswordResetUseAllForUser :exec
+UPDATE password_resets SET used_at = now()
+WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL
+`
+
+type PasswordResetUseAllForUserParams struct {
+	TenantID *uuid.UUID
+	UserID   *uuid.UUID
+}
+
+// A new password ends every reset link still open for the account.
+func (q *Queries) PasswordResetUseAllForUser(ctx context.Context, arg PasswordResetUseAllForUserParams) error {
+	_, err := q.db.Exec(ctx, passwordResetUseAllForUser, arg.TenantID, arg.UserID)
+	return err
+}

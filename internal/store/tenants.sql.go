@@ -203,7 +203,7 @@ func (q *Queries) TenantSetPlan(ctx context.Context, arg TenantSetPlanParams) (T
 
 const tenantSetStatus = `-- name: TenantSetStatus :one
 UPDATE tenants SET status = $1, suspended_reason = $2, updated_at = now()
-WHERE id = $3
+WHERE id = $3 AND status = ANY($4::text[])
 RETURNING id, name, status, plan_id, timezone, default_country, suspended_reason, created_at, updated_at
 `
 
@@ -211,11 +211,18 @@ type TenantSetStatusParams struct {
 	Status          string
 	SuspendedReason string
 	ID              uuid.UUID
+	FromStatuses    []string
 }
 
-// tenant: global (operators act on any tenant)
+// tenant: global (operators act on any tenant). Only from one of the expected statuses, so two
+// operators acting at once cannot both succeed on the same transition.
 func (q *Queries) TenantSetStatus(ctx context.Context, arg TenantSetStatusParams) (Tenant, error) {
-	row := q.db.QueryRow(ctx, tenantSetStatus, arg.Status, arg.SuspendedReason, arg.ID)
+	row := q.db.QueryRow(ctx, tenantSetStatus,
+		arg.Status,
+		arg.SuspendedReason,
+		arg.ID,
+		arg.FromStatuses,
+	)
 	var i Tenant
 	err := row.Scan(
 		&i.ID,

@@ -143,7 +143,7 @@ func (s *Service) List(ctx context.Context, f ListFilter) (ListPage, error) {
 		limit = 25
 	}
 	p := store.TenantAdminListParams{RowLimit: int32(limit + 1)}
-	if v := strings.TrimSpace(f.Search); v != "" {
+	if v := strings.ToValidUTF8(strings.TrimSpace(f.Search), ""); v != "" {
 		p.Search = &v
 	}
 	if f.Status != "" {
@@ -201,14 +201,10 @@ func (s *Service) setStatus(ctx context.Context, id uuid.UUID, from []string, to
 		} else if err != nil {
 			return fmt.Errorf("get tenant: %w", err)
 		}
-		allowed := false
-		for _, f := range from {
-			allowed = allowed || t.Status == f
-		}
-		if !allowed {
+		_, err = q.TenantSetStatus(ctx, store.TenantSetStatusParams{ID: id, Status: to, SuspendedReason: reason, FromStatuses: from})
+		if store.IsNotFound(err) {
 			return ErrInvalidStatus
-		}
-		if _, err := q.TenantSetStatus(ctx, store.TenantSetStatusParams{ID: id, Status: to, SuspendedReason: reason}); err != nil {
+		} else if err != nil {
 			return fmt.Errorf("set tenant status: %w", err)
 		}
 		details := map[string]any{"from": t.Status, "to": to}

@@ -64,6 +64,8 @@ func (c *Checker) Err() error {
 // Required checks that v has non-space content and at most max characters.
 func (c *Checker) Required(field, v string, max int) {
 	switch {
+	case !utf8.ValidString(v):
+		c.Add(field, "Contains characters that are not valid text.")
 	case strings.TrimSpace(v) == "":
 		c.Add(field, "This field is required.")
 	case utf8.RuneCountInString(v) > max:
@@ -75,6 +77,10 @@ func (c *Checker) Required(field, v string, max int) {
 func (c *Checker) Email(field, v string) {
 	if strings.TrimSpace(v) == "" {
 		c.Add(field, "This field is required.")
+		return
+	}
+	if !utf8.ValidString(v) {
+		c.Add(field, "Enter a valid email address, like name@example.com.")
 		return
 	}
 	a, err := mail.ParseAddress(v)

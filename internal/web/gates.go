@@ -17,7 +17,7 @@ import (
 // actorMiddleware records where the request comes from, for the audit log; loadPrincipal refines it.
 func actorMiddleware(c *fiber.Ctx) error {
 	c.SetUserContext(audit.WithActor(c.UserContext(), audit.Actor{
-		Type: audit.ActorAnonymous, IP: c.IP(), UserAgent: string(c.Request().Header.UserAgent()),
+		Type: audit.ActorAnonymous, IP: httpx.ClientIP(c.UserContext()), UserAgent: string(c.Request().Header.UserAgent()),
 	}))
 	return c.Next()
 }
@@ -67,6 +67,7 @@ func requireUser(c *fiber.Ctx) error {
 	if _, ok := auth.User(c.UserContext()); !ok {
 		return httpx.Redirect(c, paths.Login+"?next="+url.QueryEscape(c.OriginalURL()))
 	}
+	noStore(c)
 	return c.Next()
 }
 
@@ -88,6 +89,7 @@ func (s *Server) tenantGate(c *fiber.Ctx) error {
 func (s *Server) requireOperator(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	if _, ok := auth.Operator(ctx); ok {
+		noStore(c)
 		return c.Next()
 	}
 	if oid, _, _, ok := s.svc.Logins.OperatorID(ctx); ok {
@@ -112,3 +114,7 @@ func (s *Server) renderTenantNotice(c *fiber.Ctx, u auth.CurrentUser, status str
 		Status: status, Reason: u.SuspendedReason, Email: u.Email, TenantName: u.TenantName, CSRFToken: tok,
 	}))
 }
+
+// noStore keeps pages behind a login (keys shown once, invitation and reset links, tenants' data)
+// out of every cache, the browser's history cache included.
+func noStore(c *fiber.Ctx) { c.Set(fiber.HeaderCacheControl, "private, no-store") }

@@ -25,7 +25,8 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 		id = strings.Clone(id) // Fiber reuses the header's memory after the handler returns
 	}
 	c.Set(fiber.HeaderXRequestID, id)
-	c.SetUserContext(httpx.WithRequestID(c.UserContext(), id))
+	ip := s.proxies.ClientAddress(c.Context().RemoteIP(), c.Get(fiber.HeaderXForwardedFor))
+	c.SetUserContext(httpx.WithClientIP(httpx.WithRequestID(c.UserContext(), id), ip))
 
 	err := c.Next()
 	if err != nil {
@@ -38,7 +39,7 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	if !quietPath(path) {
 		s.log.InfoContext(c.UserContext(), "http request", "method", c.Method(), "path", path,
 			"status", c.Response().StatusCode(), "duration_ms", time.Since(start).Milliseconds(),
-			"request_id", id, "ip", c.IP())
+			"request_id", id, "ip", ip)
 	}
 	return nil
 }

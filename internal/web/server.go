@@ -61,9 +61,10 @@ type Services struct {
 
 // Server is the HTTP role.
 type Server struct {
-	App *fiber.App
-	log *slog.Logger
-	svc Services
+	App     *fiber.App
+	log     *slog.Logger
+	svc     Services
+	proxies httpx.Proxies
 }
 
 // New builds the Fiber app with every route.
@@ -71,18 +72,19 @@ func New(d Deps) *Server {
 	if d.BodyLimit == 0 {
 		d.BodyLimit = 4 << 20
 	}
-	s := &Server{log: d.Log, svc: d.Services}
+	s := &Server{log: d.Log, svc: d.Services, proxies: httpx.ParseProxies(d.TrustedProxies)}
 	app := fiber.New(fiber.Config{
-		AppName:                 "wagate",
-		DisableStartupMessage:   true,
-		ErrorHandler:            s.handleError,
-		BodyLimit:               d.BodyLimit,
-		ReadTimeout:             30 * time.Second,
-		WriteTimeout:            60 * time.Second,
-		IdleTimeout:             120 * time.Second,
+		AppName:               "wagate",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.handleError,
+		BodyLimit:             d.BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		// Fiber's own proxy handling would hand out the client-written left end of X-Forwarded-For;
+		// the client address is resolved once per request by requestContext instead.
 		EnableTrustedProxyCheck: len(d.TrustedProxies) > 0,
 		TrustedProxies:          d.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.TrustedProxies),
 	})
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
 	app.Use(s.requestContext)
@@ -127,13 +129,6 @@ func New(d Deps) *Server {
 
 // Shutdown stops accepting connections and waits up to timeout for requests in flight.
 func (s *Server) Shutdown(timeout time.Duration) error { return s.App.ShutdownWithTimeout(timeout) }
-
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return "" // behind no trusted proxy, X-Forwarded-For is whatever the client made up
-	}
-	return fiber.HeaderXForwardedFor
-}
 
 // staticCache lets browsers keep versioned assets (static.URL adds ?v=<hash>) for a year.
 func staticCache(c *fiber.Ctx) error {

@@ -69,13 +69,20 @@ func newOperator(t *testing.T, e *webtest.Env, email string) store.Operator {
 	return op
 }
 
-// logInOperator logs an operator in through the login form; it returns the login page's token.
+// logInOperator logs an operator in through the login form; it returns the answer and the CSRF
+// token to use next (logging in renews it, so it is read from the page the login leads to).
 func logInOperator(t *testing.T, b *webtest.Browser, email string) (*webtest.Response, string) {
 	t.Helper()
 	page := b.Get("/admin/login")
 	require.Equal(t, http.StatusOK, page.StatusCode, page.Body)
 	tok := csrfOf(t, page)
-	return post(b, "/admin/login", tok, url.Values{"email": {email}, "password": {opPassword}}), tok
+	r := post(b, "/admin/login", tok, url.Values{"email": {email}, "password": {opPassword}})
+	if r.StatusCode == http.StatusSeeOther {
+		if next := b.Get(r.Header.Get("Location")); next.StatusCode == http.StatusOK {
+			tok = csrfOf(t, next)
+		}
+	}
+	return r, tok
 }
 
 // setUpConsole makes an operator, logs them in and sets up two-factor with a real code.
@@ -131,7 +138,7 @@ func logInUser(t *testing.T, e *webtest.Env, f tenantFixture) (*webtest.Browser,
 	tok := csrfOf(t, page)
 	r := post(b, "/login", tok, url.Values{"email": {f.owner.Email}, "password": {f.password}})
 	require.Equal(t, http.StatusSeeOther, r.StatusCode, r.Body)
-	return b, tok
+	return b, b.CSRF() // logging in renewed the token
 }
 
 // auditActions lists the actions recorded under filter, newest first.

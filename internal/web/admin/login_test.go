@@ -113,6 +113,9 @@ func TestConsoleLogin(t *testing.T) {
 		require.Equal(t, "/admin/2fa?next=%2Fadmin%2Ftenants%3Fstatus%3Dactive", r.Header.Get("Location"))
 		require.Equal(t, "/admin/2fa", locationPath(b.Get("/admin")), "the code is owed before anything else")
 		require.Equal(t, "/admin/2fa", locationPath(b.Get("/admin/settings")))
+		// Logging in renewed the CSRF token with the login: the one from before is dead.
+		require.Equal(t, http.StatusForbidden, post(b, "/admin/2fa", tok, url.Values{"code": {"000000"}}).StatusCode)
+		tok = csrfOf(t, b.Get("/admin/2fa"))
 
 		r = post(b, "/admin/2fa", tok, url.Values{"code": {"000000"}})
 		require.Equal(t, http.StatusUnauthorized, r.StatusCode)

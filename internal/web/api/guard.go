@@ -65,7 +65,7 @@ func (g *guard) handle(hctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	ctx = auth.WithKey(auth.WithTenant(ctx, k.TenantID), k)
-	ctx = audit.WithActor(ctx, audit.Actor{Type: audit.ActorAPIKey, ID: &k.ID, IP: strings.Clone(c.IP()),
+	ctx = audit.WithActor(ctx, audit.Actor{Type: audit.ActorAPIKey, ID: &k.ID, IP: httpx.ClientIP(c.UserContext()),
 		UserAgent: string(c.Request().Header.UserAgent())})
 	if !g.spend(ctx, c, k.TenantID) {
 		return

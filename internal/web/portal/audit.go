@@ -44,8 +44,12 @@ func (h *handlers) showAudit(c *fiber.Ctx) error {
 func auditPage(f audit.Filter, page audit.Page, now time.Time) auditlog.Page {
 	p := auditlog.Page{Action: f.Action, Next: page.Next, Paged: f.Before != nil, Now: now}
 	for _, e := range page.Entries {
+		ip := e.IP
+		if e.ActorType == audit.ActorOperator {
+			ip = "" // the platform's staff: their addresses are not the tenant's business
+		}
 		p.Entries = append(p.Entries, auditlog.Entry{ID: e.ID, At: e.CreatedAt, ActorType: e.ActorType, ActorEmail: e.ActorEmail,
-			Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, IP: e.IP, Details: e.Details})
+			Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, IP: ip, Details: e.Details})
 	}
 	return p
 }
