@@ -444,3 +444,30 @@ func TestInvalidUTF8_IsRefusedNotLost(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, page.Entries, 1)
 }
+
+// TestThrottle_DeviceCookieKeepsOwnerIn: an attacker keeping an account's counter high cannot keep
+// its owner out on a browser where the owner logged in before.
+func TestThrottle_DeviceCookieKeepsOwnerIn(t *testing.T) {
+	t.Parallel()
+	ctx, b := setup(t)
+	signup(t, ctx, b, "ann@example.com")
+	_, err := b.users.Authenticate(ctx, "ann@example.com", "correct horse battery")
+	require.NoError(t, err)
+	device := b.users.NewDeviceToken("ann@example.com")
+
+	attacker := audit.WithActor(context.Background(), audit.Actor{Type: audit.ActorAnonymous, IP: "203.0.113.66"})
+	for i := 0; i < 10; i++ {
+		_, _ = b.users.Authenticate(attacker, "ann@example.com", "guess guess guess")
+	}
+	fresh := audit.WithActor(context.Background(), audit.Actor{Type: audit.ActorAnonymous, IP: "192.0.2.44"})
+	_, err = b.users.Authenticate(fresh, "ann@example.com", "correct horse battery")
+	var te *auth.ThrottledError
+	require.ErrorAs(t, err, &te, "a browser the account never used waits like the attacker")
+
+	_, err = b.users.Authenticate(auth.WithDeviceToken(fresh, device), "ann@example.com", "correct horse battery")
+	require.NoError(t, err, "the owner's known browser gets in")
+	_, err = b.users.Authenticate(auth.WithDeviceToken(fresh, device+"x"), "ann@example.com", "correct horse battery")
+	require.ErrorAs(t, err, &te, "a forged device cookie counts for nothing")
+	_, err = b.users.Authenticate(auth.WithDeviceToken(fresh, b.users.NewDeviceToken("bob@example.com")), "ann@example.com", "correct horse battery")
+	require.ErrorAs(t, err, &te, "another account's device cookie counts for nothing")
+}

@@ -96,7 +96,8 @@ func actorUser(ctx context.Context, u store.User) audit.Actor {
 func (s *Service) Authenticate(ctx context.Context, email, password string) (store.User, error) {
 	email = validate.NormalizeEmail(email)
 	ip := audit.ActorFrom(ctx).IP
-	if err := s.throttle.Check(ctx, ScopeUsers, email, ip); err != nil {
+	acct := s.throttleAccount(ctx, email)
+	if err := s.throttle.Check(ctx, ScopeUsers, acct, ip); err != nil {
 		return store.User{}, err
 	}
 	row, err := store.New(s.db).UserGetByEmailForLogin(ctx, email)
@@ -108,7 +109,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (sto
 		return store.User{}, verr
 	}
 	if !ok {
-		if err := s.throttle.Fail(ctx, ScopeUsers, email, ip); err != nil {
+		if err := s.throttle.Fail(ctx, ScopeUsers, acct, ip); err != nil {
 			s.log.ErrorContext(ctx, "count failed login", "err", err)
 		}
 		var tenantID *uuid.UUID
@@ -125,7 +126,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (sto
 		}
 		return store.User{}, ErrInvalidCredentials
 	}
-	if err := s.throttle.Succeed(ctx, ScopeUsers, email); err != nil {
+	if err := s.throttle.Succeed(ctx, ScopeUsers, acct); err != nil {
 		s.log.ErrorContext(ctx, "reset login throttle", "err", err)
 	}
 	return row.User, nil

@@ -25,7 +25,7 @@ func (h *handlers) loginForm(c *fiber.Ctx) error {
 // login checks the email and password. A user with two-factor on owes a code next; everyone else
 // is logged in and sent to next (a local path) or the portal.
 func (h *handlers) login(c *fiber.Ctx) error {
-	ctx := c.UserContext()
+	ctx := auth.WithDeviceToken(c.UserContext(), c.Cookies(auth.DeviceCookie))
 	page := signin.LoginPage{Email: c.FormValue(signin.FieldEmail), Next: safeNext(c.FormValue(signin.FieldNext))}
 	u, err := h.d.Users.Authenticate(ctx, page.Email, c.FormValue(signin.FieldPassword))
 	var te *auth.ThrottledError
@@ -40,6 +40,7 @@ func (h *handlers) login(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
+	h.rememberDevice(c, u.Email)
 	if u.TotpEnabledAt != nil {
 		if err := h.d.Logins.SetPending(ctx, u.ID); err != nil {
 			return err
@@ -130,4 +131,11 @@ func (h *handlers) logout(c *fiber.Ctx) error {
 	}
 	h.flash(c, components.FlashSuccess, msgLoggedOut)
 	return httpx.Redirect(c, paths.Login)
+}
+
+// rememberDevice gives this browser a device cookie for the account whose password it just entered
+// (see auth.DeviceCookie): its own throttle counter from now on.
+func (h *handlers) rememberDevice(c *fiber.Ctx, email string) {
+	c.Cookie(&fiber.Cookie{Name: auth.DeviceCookie, Value: h.d.Users.NewDeviceToken(email), Path: paths.Login,
+		MaxAge: 365 * 24 * 3600, HTTPOnly: true, Secure: h.d.Logins.SM.Cookie.Secure, SameSite: fiber.CookieSameSiteLaxMode})
 }
