@@ -25,9 +25,6 @@ SELECT EXISTS (SELECT 1 FROM users WHERE email = @email)::boolean;
 -- name: UserListByTenant :many
 SELECT * FROM users WHERE tenant_id = @tenant_id ORDER BY created_at;
 
--- name: UserCountOwners :one
-SELECT count(*) FROM users WHERE tenant_id = @tenant_id AND role = 'owner';
-
 -- name: UserSetRole :one
 UPDATE users SET role = @role WHERE tenant_id = @tenant_id AND id = @id
 RETURNING *;

@@ -151,6 +151,10 @@ func (a *APIKeys) Create(ctx context.Context, actor CurrentUser, in CreateKeyInp
 			c.Add("scopes", "Unknown scope "+s+".")
 		}
 	}
+	// A key can do no more than its creator: members may not manage sessions or webhooks.
+	if slices.Contains(in.Scopes, ScopeManage) && !actor.CanManageMembers() {
+		c.Add("scopes", "Only owners and admins may create keys with the manage scope.")
+	}
 	if err := c.Err(); err != nil {
 		return Created{}, err
 	}
@@ -293,5 +297,13 @@ func (a *APIKeys) Flush(ctx context.Context) {
 	}
 	if err := store.New(a.db).APIKeyTouch(ctx, store.APIKeyTouchParams{Ids: ids, UsedAt: times}); err != nil {
 		a.log.ErrorContext(ctx, "write api key last used", "err", err, "keys", len(ids))
+		// Keep the times for the next flush, unless a later use replaced them meanwhile.
+		a.mu.Lock()
+		for id, t := range used {
+			if cur, ok := a.used[id]; !ok || cur.Before(t) {
+				a.used[id] = t
+			}
+		}
+		a.mu.Unlock()
 	}
 }

@@ -51,9 +51,6 @@ func (s *Service) Invite(ctx context.Context, actor CurrentUser, email, role str
 	var c validate.Checker
 	c.Email("email", email)
 	c.Check(role == RoleAdmin || role == RoleMember, "role", "Choose admin or member.")
-	if role == RoleAdmin && actor.Role != RoleOwner && actor.Role != RoleAdmin {
-		c.Add("role", "Only owners and admins may invite admins.")
-	}
 	if err := c.Err(); err != nil {
 		return Invited{}, err
 	}

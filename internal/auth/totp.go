@@ -134,7 +134,7 @@ func (s *Service) EnableTOTP(ctx context.Context, u store.User, setupSecret, cod
 
 // DisableTOTP turns two-factor off after checking the password.
 func (s *Service) DisableTOTP(ctx context.Context, u store.User, password string) error {
-	ok, err := s.pw.Verify(ctx, password, u.PasswordHash)
+	ok, err := s.recheckPassword(ctx, u, password)
 	if err != nil {
 		return err
 	}

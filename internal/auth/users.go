@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -163,7 +162,7 @@ func (s *Service) Current(ctx context.Context, userID uuid.UUID) (CurrentUser, e
 // password_changed_at: logins made before it end (the caller keeps its own by storing the new time).
 func (s *Service) ChangePassword(ctx context.Context, u store.User, current, next string) (time.Time, error) {
 	var c validate.Checker
-	ok, err := s.pw.Verify(ctx, current, u.PasswordHash)
+	ok, err := s.recheckPassword(ctx, u, current)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -349,5 +348,24 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw string) error {
 	return err
 }
 
-// IsInvalidCredentials reports whether err is the login failure every caller words the same.
-func IsInvalidCredentials(err error) bool { return errors.Is(err, ErrInvalidCredentials) }
+// scopeRecheck throttles the password checks of logged-in users (changing the password, turning
+// two-factor off), so a stolen login cannot be used to guess the password at full speed.
+const scopeRecheck = "recheck"
+
+// recheckPassword verifies a logged-in user's password, throttled per user and address.
+func (s *Service) recheckPassword(ctx context.Context, u store.User, password string) (bool, error) {
+	ip := audit.ActorFrom(ctx).IP
+	if err := s.throttle.Check(ctx, scopeRecheck, u.ID.String(), ip); err != nil {
+		return false, err
+	}
+	ok, err := s.pw.Verify(ctx, password, u.PasswordHash)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		if err := s.throttle.Fail(ctx, scopeRecheck, u.ID.String(), ip); err != nil {
+			s.log.ErrorContext(ctx, "count failed password check", "err", err)
+		}
+	}
+	return ok, nil
+}

@@ -11,17 +11,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const userCountOwners = `-- name: UserCountOwners :one
-SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'owner'
-`
-
-func (q *Queries) UserCountOwners(ctx context.Context, tenantID uuid.UUID) (int64, error) {
-	row := q.db.QueryRow(ctx, userCountOwners, tenantID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const userDelete = `-- name: UserDelete :execrows
 DELETE FROM users WHERE tenant_id = $1 AND id = $2
 `

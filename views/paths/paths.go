@@ -17,7 +17,6 @@ const (
 	StaticPrefix  = "/static/"
 	APIBase       = "/api/v1"
 	OpenAPIJSON   = "/api/v1/openapi.json"
-	SuspendedNote = "/app/suspended"
 )
 
 // Reset is the page of a password-reset link.
