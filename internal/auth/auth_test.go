@@ -471,3 +471,19 @@ func TestThrottle_DeviceCookieKeepsOwnerIn(t *testing.T) {
 	_, err = b.users.Authenticate(auth.WithDeviceToken(fresh, b.users.NewDeviceToken("bob@example.com")), "ann@example.com", "correct horse battery")
 	require.ErrorAs(t, err, &te, "another account's device cookie counts for nothing")
 }
+
+func TestLimits_AnonymousActions(t *testing.T) {
+	t.Parallel()
+	ctx, b := setup(t)
+	for i := 0; i < 10; i++ {
+		_, _, err := b.users.Signup(ctx, auth.SignupInput{Company: fmt.Sprintf("Co %d", i), Name: "N", Email: fmt.Sprintf("u%d@example.com", i), Password: "long enough password"})
+		require.NoError(t, err)
+	}
+	_, _, err := b.users.Signup(ctx, auth.SignupInput{Company: "Co 11", Name: "N", Email: "u11@example.com", Password: "long enough password"})
+	var te *auth.ThrottledError
+	require.ErrorAs(t, err, &te, "the 11th sign-up from one address within the hour waits")
+	require.Greater(t, te.RetryAfter, 59*time.Minute)
+	other := audit.WithActor(context.Background(), audit.Actor{Type: audit.ActorAnonymous, IP: "198.51.100.9"})
+	_, _, err = b.users.Signup(other, auth.SignupInput{Company: "Co 12", Name: "N", Email: "u12@example.com", Password: "long enough password"})
+	require.NoError(t, err, "another address is not affected")
+}

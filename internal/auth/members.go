@@ -120,6 +120,9 @@ func (s *Service) AcceptInvitation(ctx context.Context, tok, name, password stri
 		return store.User{}, fmt.Errorf("get invitation: %w", err)
 	}
 	inv := row.Invitation
+	if err := s.limitClient(ctx, "invite-accept", 20); err != nil {
+		return store.User{}, err
+	}
 	var c validate.Checker
 	c.Required("name", name, 100)
 	CheckNewPassword(&c, "password", password, inv.Email)

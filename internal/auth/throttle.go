@@ -115,3 +115,21 @@ func (t *Throttle) Succeed(ctx context.Context, scope, email string) error {
 	}
 	return nil
 }
+
+// Limit allows n actions per window for key (a fixed window in Redis, shared by every instance) and
+// answers *ThrottledError beyond. It guards what anyone may do without an account: sign-ups, reset
+// mails, invitation acceptances (each runs argon2id or sends mail).
+func (t *Throttle) Limit(ctx context.Context, key string, n int, window time.Duration) error {
+	k := "wagate:limit:" + key
+	pipe := t.rdb.TxPipeline()
+	incr := pipe.Incr(ctx, k)
+	pipe.ExpireNX(ctx, k, window)
+	ttl := pipe.PTTL(ctx, k)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("limit %s: %w", key, err)
+	}
+	if incr.Val() > int64(n) {
+		return &ThrottledError{RetryAfter: max(ttl.Val(), time.Second)}
+	}
+	return nil
+}

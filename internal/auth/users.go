@@ -48,6 +48,10 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (store.User, store
 	if err := c.Err(); err != nil {
 		return store.User{}, store.Tenant{}, err
 	}
+	// Each sign-up costs an argon2id hash and creates a tenant: a few an hour per address is plenty.
+	if err := s.limitClient(ctx, "signup", 10); err != nil {
+		return store.User{}, store.Tenant{}, err
+	}
 	mode, err := tenant.NewService(s.db).SignupMode(ctx)
 	if err != nil {
 		return store.User{}, store.Tenant{}, err
@@ -220,6 +224,13 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if !s.mail.Enabled() {
 		return ErrMailDisabled
 	}
+	// Nobody gets a mailbox flooded: a few mails per address asked for, and per asker, an hour.
+	if err := s.limitClient(ctx, "reset", 10); err != nil {
+		return err
+	}
+	if err := s.throttle.Limit(ctx, "reset-email:"+email, 3, time.Hour); err != nil {
+		return nil // answered as if sent: the asker must not learn the address is being protected
+	}
 	row, err := store.New(s.db).UserGetByEmailForLogin(ctx, email)
 	if store.IsNotFound(err) {
 		return nil
@@ -368,4 +379,14 @@ func (s *Service) recheckPassword(ctx context.Context, u store.User, password st
 		}
 	}
 	return ok, nil
+}
+
+// limitClient allows n of what per hour from the requesting client's address. Calls made by the
+// system itself (no client address: tests, the console's own tooling) are not limited.
+func (s *Service) limitClient(ctx context.Context, what string, n int) error {
+	ip := audit.ActorFrom(ctx).IP
+	if ip == "" {
+		return nil
+	}
+	return s.throttle.Limit(ctx, what+":"+ip, n, time.Hour)
 }
