@@ -20,8 +20,9 @@ type Mailer struct {
 	log  *slog.Logger
 }
 
-// New parses smtpURL (smtp://user:pass@host:587?from=noreply@example.com; smtps:// for implicit
-// TLS). An empty URL gives a mailer that logs.
+// New parses smtpURL (smtp://user:pass@host:587?from=noreply@example.com with STARTTLS required;
+// smtps:// for implicit TLS; ?tls=opportunistic for a local relay without TLS). An empty URL gives
+// a mailer that logs.
 func New(smtpURL string, log *slog.Logger) (*Mailer, error) {
 	m := &Mailer{log: log, from: "Wagate <noreply@localhost>"}
 	if smtpURL == "" {
@@ -61,10 +62,14 @@ func (m *Mailer) Send(ctx context.Context, to, subject, body string) error {
 		n, _ := strconv.Atoi(p)
 		opts = append(opts, gomail.WithPort(n))
 	}
-	if m.url.Scheme == "smtps" {
+	switch {
+	case m.url.Scheme == "smtps":
 		opts = append(opts, gomail.WithSSL())
-	} else {
+	case m.url.Query().Get("tls") == "opportunistic":
+		// Only for local relays without STARTTLS: links in our mails log people in.
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	default:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	}
 	if m.url.User != nil {
 		pass, _ := m.url.User.Password()
