@@ -18,6 +18,7 @@ import (
 	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/config"
 	"github.com/wagate/wagate/internal/web"
+	"github.com/wagate/wagate/internal/whatsapp/simulator"
 	"github.com/wagate/wagate/internal/worker"
 )
 
@@ -80,11 +81,16 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 		log.InfoContext(ctx, "created the first operator from ADMIN_EMAIL", "email", cfg.AdminEmail)
 	}
 	// Sessions (issue 4): the connector, session service and, with the host role, the session host.
-	// The portal and API get parts.Service when they grow session pages.
+	// The http role gets the service even without the host role (its pages and API only write
+	// intents and read Postgres; the holder does the WhatsApp side).
 	parts, err := newSessionParts(ctx, cfg, pool, rdb, log, inst.ID, has(roles, roleHost))
 	if err != nil {
 		stopHeartbeat()
 		return err
+	}
+	svc.Sessions = parts.Service
+	if sim, ok := parts.Connector.(*simulator.Connector); ok {
+		svc.Simulator = sim
 	}
 	keysDone := make(chan struct{})
 	go func() { defer close(keysDone); svc.APIKeys.Run(hbCtx) }()

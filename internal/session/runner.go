@@ -312,6 +312,9 @@ func (r *runner) handleIntent(intent string) {
 		r.failures, r.attempt = nil, 0
 		r.want = wantPair
 		r.act()
+	case "park": // an operator's force disconnect: stay down until someone reconnects
+		r.failures, r.attempt = nil, 0
+		r.halt(StatusParked, r.row.StatusReason, nil)
 	case "reconnect":
 		if r.device.IsEmpty() {
 			return

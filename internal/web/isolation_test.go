@@ -2,11 +2,13 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -19,14 +21,17 @@ import (
 // new route without an entry fails the test, so nobody adds an endpoint without deciding how it
 // is kept inside its tenant.
 const (
-	public       = "public"        // no tenant data (landing, sign-in pages, probes, assets, OpenAPI)
-	tenantPage   = "tenant"        // a tenant's page or action without ids in the path: no B data in the answer
-	tenantMember = "tenant:member" // :id is a member of the caller's tenant
-	tenantKey    = "tenant:key"    // :id is an API key
-	tenantInvite = "tenant:invite" // :id is an invitation
-	console      = "console"       // operator console: tenant users are refused
-	consoleAuth  = "console-auth"  // the console's own login and two-factor pages
-	apiRoute     = "api"           // REST API with the caller's key: no B data
+	public       = "public"         // no tenant data (landing, sign-in pages, probes, assets, OpenAPI)
+	tenantPage   = "tenant"         // a tenant's page or action without ids in the path: no B data in the answer
+	tenantMember = "tenant:member"  // :id is a member of the caller's tenant
+	tenantKey    = "tenant:key"     // :id is an API key
+	tenantInvite = "tenant:invite"  // :id is an invitation
+	console      = "console"        // operator console: tenant users are refused
+	consoleAuth  = "console-auth"   // the console's own login and two-factor pages
+	apiRoute     = "api"            // REST API with the caller's key: no B data
+	tenantSess   = "tenant:session" // :id is a WhatsApp session
+	tenantStream = "tenant:stream"  // an SSE stream of the caller's tenant: read briefly, no B data
+	apiSession   = "api:session"    // REST API with :session_id, B's session: 404
 )
 
 var routeClasses = map[string]string{
@@ -72,6 +77,17 @@ var routeClasses = map[string]string{
 	"GET /app/settings":                     tenantPage,
 	"POST /app/settings":                    tenantPage,
 	"GET /app/api-docs":                     tenantPage,
+	"GET /app/sessions":                     tenantPage,
+	"POST /app/sessions":                    tenantPage,
+	"GET /app/sessions/events":              tenantStream,
+	"GET /app/sessions/:id":                 tenantSess,
+	"POST /app/sessions/:id/pair":           tenantSess,
+	"POST /app/sessions/:id/simulate-scan":  tenantSess,
+	"POST /app/sessions/:id/reconnect":      tenantSess,
+	"GET /app/sessions/:id/logout":          tenantSess,
+	"POST /app/sessions/:id/logout":         tenantSess,
+	"GET /app/sessions/:id/delete":          tenantSess,
+	"POST /app/sessions/:id/delete":         tenantSess,
 
 	"GET /admin/login":                              consoleAuth,
 	"POST /admin/login":                             consoleAuth,
@@ -98,7 +114,19 @@ var routeClasses = map[string]string{
 	"GET /admin/settings":                           console,
 	"POST /admin/settings":                          console,
 
-	"GET /api/v1/me": apiRoute,
+	"GET /api/v1/me":                                 apiRoute,
+	"GET /api/v1/sessions":                           apiRoute,
+	"POST /api/v1/sessions":                          apiRoute,
+	"GET /api/v1/sessions/:session_id":               apiSession,
+	"DELETE /api/v1/sessions/:session_id":            apiSession,
+	"GET /api/v1/sessions/:session_id/qr":            apiSession,
+	"GET /api/v1/sessions/:session_id/qr.png":        apiSession,
+	"POST /api/v1/sessions/:session_id/pair":         apiSession,
+	"POST /api/v1/sessions/:session_id/pairing-code": apiSession,
+	"POST /api/v1/sessions/:session_id/reconnect":    apiSession,
+	"POST /api/v1/sessions/:session_id/logout":       apiSession,
+	"GET /admin/sessions":                            console,
+	"POST /admin/sessions/:id/disconnect":            console,
 }
 
 // fixture is one tenant with something of everything.
@@ -107,6 +135,7 @@ type fixture struct {
 	keySecret     string
 	keyID         uuid.UUID
 	invitationID  uuid.UUID
+	sessionID     uuid.UUID
 	// fingerprints are strings that only this tenant's data contains.
 	fingerprints []string
 }
@@ -131,9 +160,13 @@ func makeTenant(t *testing.T, e *webtest.Env, name string) fixture {
 	require.NoError(t, err)
 	key, err := svc.APIKeys.Create(ctx, owner, auth.CreateKeyInput{Name: name + " key", Scopes: auth.Scopes})
 	require.NoError(t, err)
+	sess, err := svc.Sessions.Create(ctx, owner.TenantID, name+" line")
+	require.NoError(t, err)
 	return fixture{owner: owner, member: member, keySecret: key.Secret, keyID: key.Key.ID, invitationID: pending.Invitation.ID,
+		sessionID: sess.ID,
 		fingerprints: []string{name + " Corp", lower + "-owner@", lower + "-member@", lower + "-invitee@", key.Key.Prefix,
-			owner.TenantID.String(), member.ID.String(), key.Key.ID.String(), pending.Invitation.ID.String()}}
+			owner.TenantID.String(), member.ID.String(), key.Key.ID.String(), pending.Invitation.ID.String(),
+			sess.ID.String(), name + " line"}}
 }
 
 // snapshot is every row of tenant B that an attack could change.
@@ -144,7 +177,8 @@ func snapshot(t *testing.T, e *webtest.Env, tenantID uuid.UUID) string {
 		SELECT 'user '||id||' '||role||' '||email||' '||coalesce(totp_enabled_at::text,'')||' '||password_changed_at FROM users WHERE tenant_id = $1
 		UNION ALL SELECT 'key '||id||' '||coalesce(revoked_at::text,'live')||' '||name FROM api_keys WHERE tenant_id = $1
 		UNION ALL SELECT 'inv '||id||' '||coalesce(revoked_at::text,'open')||' '||coalesce(accepted_at::text,'') FROM invitations WHERE tenant_id = $1
-		UNION ALL SELECT 'tenant '||name||' '||status||' '||plan_id||' '||timezone||' '||default_country FROM tenants WHERE id = $1`, tenantID)
+		UNION ALL SELECT 'tenant '||name||' '||status||' '||plan_id||' '||timezone||' '||default_country FROM tenants WHERE id = $1
+		UNION ALL SELECT 'session '||id||' '||name||' '||status||' '||intent_seq||' '||coalesce(deleted_at::text,'') FROM wa_sessions WHERE tenant_id = $1`, tenantID)
 	require.NoError(t, err)
 	for rows.Next() {
 		var s string
@@ -203,16 +237,37 @@ func TestTenantIsolation(t *testing.T) {
 				path = strings.Replace(path, ":id", b.keyID.String(), 1)
 			case tenantInvite:
 				path = strings.Replace(path, ":id", b.invitationID.String(), 1)
+			case tenantSess:
+				path = strings.Replace(path, ":id", b.sessionID.String(), 1)
+			case apiSession:
+				path = strings.Replace(path, ":session_id", b.sessionID.String(), 1)
 			case console:
 				path = strings.Replace(path, ":id", b.owner.TenantID.String(), 1)
 				path = strings.Replace(path, ":uid", b.owner.ID.String(), 1)
 			}
 			var resp *webtest.Response
 			switch {
-			case class == apiRoute:
-				req, _ := http.NewRequest(r.Method, e.URL()+path, nil)
+			case class == apiRoute || class == apiSession:
+				var body io.Reader
+				if r.Method == http.MethodPost {
+					body = strings.NewReader(`{"phone": "+49 151 23456789"}`)
+					if strings.HasSuffix(path, "/sessions") {
+						body = strings.NewReader(`{"name": "Hijack"}`)
+					}
+				}
+				req, _ := http.NewRequest(r.Method, e.URL()+path, body)
 				req.Header.Set("Authorization", "Bearer "+a.keySecret)
+				if body != nil {
+					req.Header.Set("Content-Type", "application/json")
+				}
 				resp = browser.Do(req)
+			case class == tenantStream:
+				// The stream never ends by itself: read what it sends in a moment, then hang up.
+				ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+				defer cancel()
+				req, _ := http.NewRequestWithContext(ctx, r.Method, e.URL()+path, nil)
+				resp = browser.Do(req)
+				require.Contains(t, resp.Body, a.sessionID.String(), "the stream starts with the caller's own sessions")
 			case r.Method == http.MethodGet || r.Method == http.MethodHead:
 				resp = browser.Get(path)
 			default:
@@ -223,7 +278,7 @@ func TestTenantIsolation(t *testing.T) {
 			switch class {
 			case console:
 				require.Equal(t, http.StatusForbidden, resp.StatusCode, "tenant users are refused by the console")
-			case tenantMember, tenantKey, tenantInvite:
+			case tenantMember, tenantKey, tenantInvite, tenantSess, apiSession:
 				require.Equal(t, http.StatusNotFound, resp.StatusCode, "B's id in the path is not found for A")
 			}
 			for _, f := range b.fingerprints {

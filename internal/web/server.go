@@ -18,6 +18,7 @@ import (
 
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/ratelimit"
+	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web/admin"
@@ -25,6 +26,7 @@ import (
 	"github.com/wagate/wagate/internal/web/httpx"
 	"github.com/wagate/wagate/internal/web/portal"
 	"github.com/wagate/wagate/internal/web/signin"
+	"github.com/wagate/wagate/internal/whatsapp/simulator"
 	"github.com/wagate/wagate/static"
 	"github.com/wagate/wagate/views/home"
 	"github.com/wagate/wagate/views/layout"
@@ -57,6 +59,11 @@ type Services struct {
 	Tenants     *tenant.Service
 	Limiter     *ratelimit.Limiter
 	MailEnabled bool
+	// Sessions is the WhatsApp session service (every role has one; the host role also runs the host).
+	Sessions *session.Service
+	// Simulator is the simulator's connector when WA_DRIVER=simulator (its hooks back the portal's
+	// "Simulate scan" button); nil otherwise.
+	Simulator *simulator.Connector
 }
 
 // Server is the HTTP role.
@@ -65,6 +72,8 @@ type Server struct {
 	log     *slog.Logger
 	svc     Services
 	proxies httpx.Proxies
+	// stopStreams ends open SSE streams: Fiber's Shutdown waits for them otherwise (DESIGN.md traps).
+	stopStreams context.CancelFunc
 }
 
 // New builds the Fiber app with every route.
@@ -73,6 +82,8 @@ func New(d Deps) *Server {
 		d.BodyLimit = 4 << 20
 	}
 	s := &Server{log: d.Log, svc: d.Services, proxies: httpx.ParseProxies(d.TrustedProxies)}
+	streams, stopStreams := context.WithCancel(context.Background())
+	s.stopStreams = stopStreams
 	app := fiber.New(fiber.Config{
 		AppName:               "wagate",
 		DisableStartupMessage: true,
@@ -95,7 +106,7 @@ func New(d Deps) *Server {
 	app.Get("/readyz", h.ready)
 
 	api.Register(app, api.Deps{Log: d.Log, Keys: d.Services.APIKeys, Tenants: d.Services.Tenants,
-		Limiter: d.Services.Limiter, Version: d.Version, BaseURL: d.BaseURL})
+		Limiter: d.Services.Limiter, Version: d.Version, BaseURL: d.BaseURL, Sessions: d.Services.Sessions})
 
 	// Everything below is for browsers: logins (scs in Postgres), CSRF on every state change, and
 	// the principal (user or operator) in the user context.
@@ -114,10 +125,11 @@ func New(d Deps) *Server {
 	portalGroup := app.Group(paths.App, requireUser, s.tenantGate)
 	portal.Register(portalGroup, portal.Deps{Log: d.Log, DB: d.Services.DB, Users: d.Services.Users, Keys: d.Services.APIKeys,
 		Logins: d.Services.Logins, Tenants: d.Services.Tenants, MailEnabled: d.Services.MailEnabled,
-		Simulator: d.Simulator, BaseURL: d.BaseURL})
+		Simulator: d.Simulator, BaseURL: d.BaseURL, Sessions: d.Services.Sessions, SimHooks: simHooks(d.Services.Simulator),
+		Streams: streams})
 
 	adminDeps := admin.Deps{Log: d.Log, DB: d.Services.DB, Operators: d.Services.Operators, Users: d.Services.Users,
-		Logins: d.Services.Logins, Tenants: d.Services.Tenants}
+		Logins: d.Services.Logins, Tenants: d.Services.Tenants, Sessions: d.Services.Sessions}
 	admin.RegisterPublic(app.Group(paths.Admin), adminDeps)
 	admin.Register(app.Group(paths.Admin, s.requireOperator), adminDeps)
 
@@ -127,8 +139,20 @@ func New(d Deps) *Server {
 	return s
 }
 
-// Shutdown stops accepting connections and waits up to timeout for requests in flight.
-func (s *Server) Shutdown(timeout time.Duration) error { return s.App.ShutdownWithTimeout(timeout) }
+// Shutdown ends the open SSE streams, stops accepting connections and waits up to timeout for
+// requests in flight.
+func (s *Server) Shutdown(timeout time.Duration) error {
+	s.stopStreams()
+	return s.App.ShutdownWithTimeout(timeout)
+}
+
+// simHooks hands the portal the simulator's hooks, or nil (a typed nil would look like hooks).
+func simHooks(c *simulator.Connector) portal.SimHooks {
+	if c == nil {
+		return nil
+	}
+	return c
+}
 
 // staticCache lets browsers keep versioned assets (static.URL adds ?v=<hash>) for a year.
 func staticCache(c *fiber.Ctx) error {

@@ -52,7 +52,7 @@ func statusClass(status string) string {
 		return "tag is-success is-light"
 	case "queued", "scheduled", "sending", "running", "pairing", "connecting", "reconnecting":
 		return "tag is-info is-light"
-	case "pending", "paused", "disconnected", "qr", "waiting":
+	case "pending", "paused", "disconnected", "parked", "qr", "waiting":
 		return "tag is-warning is-light"
 	case "failed", "banned", "suspended", "logged_out", "error":
 		return "tag is-danger is-light"

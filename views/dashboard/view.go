@@ -22,6 +22,7 @@ type Page struct {
 	Plan           Plan
 	Members        int64
 	ActiveKeys     int64
+	Sessions       int // WhatsApp sessions, of Plan.MaxSessions
 }
 
 // Plan is the workspace's plan and its limits.

@@ -4,6 +4,7 @@ package layout
 const (
 	AdminOverview = "overview"
 	AdminTenants  = "tenants"
+	AdminSessions = "sessions"
 	AdminPlans    = "plans"
 	AdminAudit    = "audit"
 	AdminSettings = "settings"
@@ -30,6 +31,7 @@ type adminNavItem struct {
 var adminNav = []adminNavItem{
 	{AdminOverview, "Overview", "grid", "/admin"},
 	{AdminTenants, "Tenants", "building", "/admin/tenants"},
+	{AdminSessions, "Sessions", "smartphone", "/admin/sessions"},
 	{AdminPlans, "Plans", "layers", "/admin/plans"},
 	{AdminAudit, "Audit log", "scroll", "/admin/audit"},
 	{AdminSettings, "Settings", "settings", "/admin/settings"},

@@ -5,6 +5,7 @@ import "github.com/wagate/wagate/views/paths"
 // Portal navigation items: Shell.Active names the one the page belongs to.
 const (
 	NavDashboard = "dashboard"
+	NavSessions  = "sessions"
 	NavTeam      = "team"
 	NavKeys      = "keys"
 	NavAudit     = "audit"
@@ -52,6 +53,7 @@ func (s Shell) nav() []navGroup {
 	groups := []navGroup{
 		{Items: []navItem{
 			{NavDashboard, "Dashboard", paths.App, "dashboard"},
+			{NavSessions, "Sessions", paths.Sessions, "message"},
 			{NavTeam, "Team", paths.Team, "users"},
 		}},
 		{Label: "Developers", Items: []navItem{

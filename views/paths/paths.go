@@ -6,17 +6,17 @@ import "github.com/google/uuid"
 
 // Public and sign-in pages.
 const (
-	Home          = "/"
-	Signup        = "/signup"
-	Login         = "/login"
-	LoginTOTP     = "/login/2fa"
-	Logout        = "/logout"
-	Forgot        = "/forgot"
-	ResetPrefix   = "/reset/"  // + token
-	InvitePrefix  = "/invite/" // + token
-	StaticPrefix  = "/static/"
-	APIBase       = "/api/v1"
-	OpenAPIJSON   = "/api/v1/openapi.json"
+	Home         = "/"
+	Signup       = "/signup"
+	Login        = "/login"
+	LoginTOTP    = "/login/2fa"
+	Logout       = "/logout"
+	Forgot       = "/forgot"
+	ResetPrefix  = "/reset/"  // + token
+	InvitePrefix = "/invite/" // + token
+	StaticPrefix = "/static/"
+	APIBase      = "/api/v1"
+	OpenAPIJSON  = "/api/v1/openapi.json"
 )
 
 // Reset is the page of a password-reset link.

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web/httpx"
@@ -28,6 +29,7 @@ type Deps struct {
 	Users     *auth.Service
 	Logins    *auth.Logins
 	Tenants   *tenant.Service
+	Sessions  *session.Service
 }
 
 type handlers struct{ Deps }
@@ -58,6 +60,9 @@ func Register(r fiber.Router, d Deps) {
 	r.Post("/tenants/:id/"+paths.AdminTenantReactivate, h.reactivateTenant)
 	r.Post("/tenants/:id/"+paths.AdminTenantPlan, h.changePlan)
 	r.Post("/tenants/:id/users/:uid/reset-link", h.makeResetLink)
+
+	r.Get("/sessions", h.listSessions)
+	r.Post("/sessions/:id/disconnect", h.disconnectSession)
 
 	r.Get("/plans", h.listPlans)
 	r.Get("/plans/new", h.newPlanForm)

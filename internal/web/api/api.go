@@ -21,6 +21,7 @@ import (
 
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/ratelimit"
+	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/tenant"
 )
 
@@ -39,6 +40,8 @@ type Deps struct {
 	Limiter *ratelimit.Limiter
 	Version string
 	BaseURL string
+	// Sessions is the WhatsApp session service (nil: the session operations are still documented).
+	Sessions *session.Service
 }
 
 // Register mounts the API on app: the operations and OpenAPI documents under Prefix, then a
@@ -56,6 +59,7 @@ func Register(app *fiber.App, d Deps) {
 // registerOperations registers every operation. Add new resources here.
 func registerOperations(a huma.API, d Deps) {
 	registerMe(a, d)
+	registerSessions(a, d)
 }
 
 // newAPI builds the Huma API on the Prefix group of app: the document's metadata, security schemes
@@ -73,7 +77,8 @@ func newAPI(app *fiber.App, d Deps) huma.API {
 		schemeHeader: {Type: "apiKey", In: "header", Name: "X-API-Key", Description: "An API key from the portal, as `X-API-Key: wg_…`."},
 	}
 	cfg.Security = []map[string][]string{{schemeBearer: {}}, {schemeHeader: {}}}
-	cfg.Tags = []*huma.Tag{{Name: tagAccount, Description: "The workspace of the key: its plan and what it uses of it."}}
+	cfg.Tags = []*huma.Tag{{Name: tagAccount, Description: "The workspace of the key: its plan and what it uses of it."},
+		{Name: tagSessions, Description: "WhatsApp numbers linked to the workspace: create, pair by QR code or phone code, reconnect, log out, delete."}}
 	cfg.OnAddOperation = append(cfg.OnAddOperation, documentResponses)
 	return humafiber.NewWithGroup(app, app.Group(Prefix), cfg)
 }

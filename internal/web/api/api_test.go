@@ -447,7 +447,23 @@ func TestOpenAPI(t *testing.T) {
 
 	t.Run("RoutesMatchTheApp", func(t *testing.T) {
 		routes := api.Routes()
-		require.Equal(t, []api.Route{{Method: http.MethodGet, Path: "/api/v1/me", OperationID: "get-me", Scope: auth.ScopeRead}}, routes)
+		scopes := map[string]string{}
+		for _, rt := range routes {
+			scopes[rt.Method+" "+rt.Path] = rt.OperationID + " " + rt.Scope
+		}
+		require.Equal(t, map[string]string{
+			"GET /api/v1/me":                                 "get-me read",
+			"GET /api/v1/sessions":                           "list-sessions read",
+			"POST /api/v1/sessions":                          "create-session manage",
+			"GET /api/v1/sessions/:session_id":               "get-session read",
+			"DELETE /api/v1/sessions/:session_id":            "delete-session manage",
+			"GET /api/v1/sessions/:session_id/qr":            "get-session-qr read",
+			"GET /api/v1/sessions/:session_id/qr.png":        "get-session-qr-png read",
+			"POST /api/v1/sessions/:session_id/pair":         "pair-session manage",
+			"POST /api/v1/sessions/:session_id/pairing-code": "request-pairing-code manage",
+			"POST /api/v1/sessions/:session_id/reconnect":    "reconnect-session manage",
+			"POST /api/v1/sessions/:session_id/logout":       "logout-session manage",
+		}, scopes)
 		registered := map[string]bool{}
 		for _, fr := range e.Server.App.GetRoutes(true) {
 			registered[fr.Method+" "+fr.Path] = true

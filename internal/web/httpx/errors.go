@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/validate"
 )
@@ -47,6 +48,9 @@ var sentinels = []struct {
 	{tenant.ErrNotFound, fiber.StatusNotFound},
 	{tenant.ErrPlanNotFound, fiber.StatusNotFound},
 	{tenant.ErrInvalidStatus, fiber.StatusConflict},
+	{session.ErrNotFound, fiber.StatusNotFound},
+	{session.ErrNotPaired, fiber.StatusConflict},
+	{session.ErrAlreadyPaired, fiber.StatusConflict},
 }
 
 func sentence(s string) string {
@@ -67,6 +71,10 @@ func ProblemFor(ctx context.Context, log *slog.Logger, err error) Problem {
 	var fe *fiber.Error
 	var ve *validate.Errors
 	var te *auth.ThrottledError
+	var le *session.LimitError
+	if errors.As(err, &le) { // the plan's number, not the sentinel's generic text
+		return Problem{Status: fiber.StatusConflict, Title: "Conflict", Detail: sentence(le.Error())}
+	}
 	for _, m := range sentinels {
 		if errors.Is(err, m.err) {
 			return Problem{Status: m.status, Title: http.StatusText(m.status), Detail: sentence(m.err.Error())}

@@ -16,7 +16,13 @@ func (h *handlers) showDashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return httpx.Render(c, fiber.StatusOK, dashboard.Index(h.shell(c, "Dashboard", layout.NavDashboard), dashboardPage(user(ctx), o)))
+	list, err := h.d.Sessions.List(ctx, auth.TenantID(ctx))
+	if err != nil {
+		return err
+	}
+	p := dashboardPage(user(ctx), o)
+	p.Sessions = len(list)
+	return httpx.Render(c, fiber.StatusOK, dashboard.Index(h.shell(c, "Dashboard", layout.NavDashboard), p))
 }
 
 func dashboardPage(u auth.CurrentUser, o tenant.Overview) dashboard.Page {

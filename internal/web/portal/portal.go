@@ -4,12 +4,14 @@
 package portal
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/views/paths"
@@ -26,6 +28,11 @@ type Deps struct {
 	MailEnabled bool
 	Simulator   bool
 	BaseURL     string
+	Sessions    *session.Service
+	// SimHooks backs the "Simulate scan" button; nil unless WA_DRIVER=simulator.
+	SimHooks SimHooks
+	// Streams ends when the server shuts down: SSE streams end with it (Fiber's Shutdown waits for them).
+	Streams context.Context
 }
 
 type handlers struct {
@@ -62,6 +69,18 @@ func Register(r fiber.Router, d Deps) {
 	r.Post(sub(paths.Settings), h.saveSettings)
 
 	r.Get(sub(paths.APIDocs), h.showAPIDocs)
+
+	r.Get(sub(paths.Sessions), h.listSessions)
+	r.Post(sub(paths.Sessions), h.createSession)
+	r.Get(sub(paths.SessionsEvents), h.sessionEvents) // before /:id
+	r.Get(sub(paths.Sessions)+"/:id", h.showSession)
+	r.Post(sub(paths.Sessions)+"/:id/"+paths.SessionPair, h.pairSession)
+	r.Post(sub(paths.Sessions)+"/:id/"+paths.SessionSimulateScan, h.simulateScan)
+	r.Post(sub(paths.Sessions)+"/:id/"+paths.SessionReconnect, h.reconnectSession)
+	r.Get(sub(paths.Sessions)+"/:id/"+paths.SessionLogout, h.confirmLogoutSession)
+	r.Post(sub(paths.Sessions)+"/:id/"+paths.SessionLogout, h.logoutSession)
+	r.Get(sub(paths.Sessions)+"/:id/"+paths.SessionDelete, h.confirmDeleteSession)
+	r.Post(sub(paths.Sessions)+"/:id/"+paths.SessionDelete, h.deleteSession)
 }
 
 // sub is a portal path relative to the /app group.

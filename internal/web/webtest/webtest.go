@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/alexedwards/scs/pgxstore"
@@ -21,12 +22,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/dbtest"
 	"github.com/wagate/wagate/internal/mail"
 	"github.com/wagate/wagate/internal/ratelimit"
 	"github.com/wagate/wagate/internal/secret"
+	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web"
+	"github.com/wagate/wagate/internal/whatsapp/simulator"
 )
 
 // Env is a running app and the services behind it.
@@ -38,6 +42,10 @@ type Env struct {
 	Redis    *redis.Client
 	Services web.Services
 	Keys     *secret.Keys
+	// Simulator is the WhatsApp simulator behind Services.Sessions (its hooks: Scan, Inject …).
+	Simulator *simulator.Connector
+	// Bus is the Redis pub/sub the session service publishes on.
+	Bus *cluster.PubSub
 }
 
 // Opts tweak the app.
@@ -47,6 +55,19 @@ type Opts struct {
 	// Mailer sends the app's mail (default: internal/mail's log-only mailer, so mail is off). When
 	// set, Services.MailEnabled is Mailer.Enabled(); an *Outbox records what is sent.
 	Mailer auth.Mailer
+	// SessionHost runs a session host (its own registered instance) beside the app, so sessions
+	// pair and connect on the simulator. Off by default: most tests need no live sessions.
+	SessionHost bool
+	// Sim tweaks the simulator's options (default: fast polling, a 10 s first QR code, then 2 s).
+	Sim func(*simulator.Options)
+}
+
+// SimOptions are the simulator's options in webtest: quick polls and heartbeats, and QR codes that
+// rotate every 2 s after a first one of 10 s (a 20 s pairing window).
+func SimOptions(instance string) simulator.Options {
+	return simulator.Options{Instance: instance, PollInterval: 30 * time.Millisecond, HeartbeatInterval: 100 * time.Millisecond,
+		HeartbeatTimeout: 700 * time.Millisecond, QRFirst: 10 * time.Second, QRNext: 2 * time.Second, QRCodes: 6,
+		SendTimeout: 2 * time.Second}
 }
 
 // New builds the app on a fresh database and Redis database and serves it on a loopback port.
@@ -88,7 +109,13 @@ func New(t testing.TB, o *Opts) *Env {
 	} else {
 		mailEnabled = mailer.Enabled()
 	}
-	e := &Env{T: t, Pool: pool, Redis: rdb, Keys: keys}
+	simOpts := SimOptions("webtest")
+	if o.Sim != nil {
+		o.Sim(&simOpts)
+	}
+	sim := simulator.NewConnector(pool, simOpts)
+	bus := cluster.NewPubSub(rdb)
+	e := &Env{T: t, Pool: pool, Redis: rdb, Keys: keys, Simulator: sim, Bus: bus}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -104,12 +131,44 @@ func New(t testing.TB, o *Opts) *Env {
 		Tenants:     tenant.NewService(pool),
 		Limiter:     ratelimit.New(rdb),
 		MailEnabled: mailEnabled,
+		Sessions:    session.NewService(pool, sim, bus, log),
+		Simulator:   sim,
 	}
 	e.Server = web.New(web.Deps{Log: log, Version: "webtest", Services: e.Services, BaseURL: base, Simulator: true,
 		Checks: map[string]web.Check{"postgres": pool.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
 	go func() { _ = e.Server.App.Listener(ln) }()
-	t.Cleanup(func() { _ = e.Server.App.Shutdown() })
+	t.Cleanup(func() { _ = e.Server.Shutdown(5 * time.Second) })
+	if o.SessionHost {
+		e.startHost(t, simOpts, log)
+	}
 	return e
+}
+
+// startHost runs a session host on its own registered instance until the test ends.
+func (e *Env) startHost(t testing.TB, simOpts simulator.Options, log *slog.Logger) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	inst, err := cluster.Register(ctx, e.Pool, log, "webtest", []string{"host"})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	go inst.Run(ctx)
+	simOpts.Instance = inst.ID.String()
+	host, err := session.NewHost(e.Pool, simulator.NewConnector(e.Pool, simOpts), e.Bus, session.HostConfig{
+		Instance: inst.ID,
+		Lease: cluster.LeaseConfig{TTL: 3 * time.Second, RenewEvery: 300 * time.Millisecond, StopMargin: time.Second,
+			PlaceFresh: 12 * time.Second, OrphanGrace: 2 * time.Second},
+		BackoffMin: 200 * time.Millisecond, BackoffMax: time.Second, ParkAfter: 3, ParkWindow: time.Minute,
+		StableAfter: time.Minute, WatchdogEvery: 200 * time.Millisecond, StaleAfter: 2 * time.Second,
+	}, log)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); host.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // URL is the app's base URL.
