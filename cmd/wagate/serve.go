@@ -66,16 +66,15 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	}
 	log = log.With("instance_id", inst.ID)
 	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHeartbeat() // on early returns; the orderly path below stops it at the right moment
 	hbDone := make(chan struct{})
 	go func() { defer close(hbDone); inst.Run(hbCtx) }()
 
 	svc, err := newServices(cfg, pool, rdb, log)
 	if err != nil {
-		stopHeartbeat()
 		return err
 	}
 	if created, err := svc.Operators.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
-		stopHeartbeat()
 		return err
 	} else if created {
 		log.InfoContext(ctx, "created the first operator from ADMIN_EMAIL", "email", cfg.AdminEmail)
@@ -85,7 +84,6 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	// intents and read Postgres; the holder does the WhatsApp side).
 	parts, err := newSessionParts(ctx, cfg, pool, rdb, log, inst.ID, has(roles, roleHost))
 	if err != nil {
-		stopHeartbeat()
 		return err
 	}
 	svc.Sessions = parts.Service
@@ -108,7 +106,6 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 		})
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
-			stopHeartbeat()
 			return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 		}
 		log.InfoContext(ctx, "http listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String())
@@ -117,11 +114,9 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	var wrk *worker.Server
 	if has(roles, roleWorker) {
 		if wrk, err = worker.NewServer(cfg.RedisURL, worker.Config{}, log); err != nil {
-			stopHeartbeat()
 			return err
 		}
 		if err := wrk.Start(); err != nil {
-			stopHeartbeat()
 			return err
 		}
 	}
