@@ -41,6 +41,7 @@ func newSessionParts(ctx context.Context, cfg config.Config, pool *pgxpool.Pool,
 		opts := simulator.DefaultOptions()
 		opts.Instance = instance.String()
 		opts.Logger = log.With("component", "simulator")
+		opts.QRFirst, opts.QRNext = cfg.SimulatorQRFirst, cfg.SimulatorQRNext // 0: the simulator's defaults
 		p.Connector = simulator.NewConnector(pool, opts)
 		// The simulator heartbeats every second: a link silent for 30 s is dead.
 		hcfg.StaleAfter = 30 * time.Second

@@ -36,8 +36,13 @@ type Config struct {
 	BaseURL     *url.URL
 	SecretKey   []byte
 	WADriver    string
-	S3          S3
-	MediaDir    string
+	// SimulatorQRFirst and SimulatorQRNext, when positive, are how long the simulator's first QR
+	// code and each later one stay valid (default 60 s and 20 s, as WhatsApp's); short ones let a
+	// demo or a browser test watch the code change. Only WA_DRIVER=simulator uses them.
+	SimulatorQRFirst time.Duration
+	SimulatorQRNext  time.Duration
+	S3               S3
+	MediaDir         string
 
 	AdminEmail    string
 	AdminPassword string
@@ -74,6 +79,12 @@ func (e *Error) Error() string {
 	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
 }
 
+// The bounds of SIMULATOR_QR_FIRST and SIMULATOR_QR_NEXT.
+const (
+	MinSimulatorQR = time.Second
+	MaxSimulatorQR = 10 * time.Minute
+)
+
 // Drivers are the accepted values of WA_DRIVER.
 var Drivers = []string{"whatsmeow", "simulator"}
 
@@ -105,7 +116,10 @@ func LoadFrom(lookup func(string) (string, bool), mode Mode) (Config, error) {
 		TrustedProxies: r.list("TRUSTED_PROXIES"),
 		EgressAllow:    r.list("EGRESS_ALLOW"),
 		MessageExpiry:  r.duration("MESSAGE_EXPIRY", 24*time.Hour),
-		LogLevel:       r.level("LOG_LEVEL", slog.LevelInfo),
+
+		SimulatorQRFirst: r.duration("SIMULATOR_QR_FIRST", 0),
+		SimulatorQRNext:  r.duration("SIMULATOR_QR_NEXT", 0),
+		LogLevel:         r.level("LOG_LEVEL", slog.LevelInfo),
 
 		InsecureFastPasswordHash: r.str("INSECURE_FAST_PASSWORD_HASH", "") == "true",
 	}
@@ -124,6 +138,11 @@ func LoadFrom(lookup func(string) (string, bool), mode Mode) (Config, error) {
 	}
 	if !contains(Drivers, c.WADriver) {
 		r.problem("WA_DRIVER must be one of %s, got %q", strings.Join(Drivers, ", "), c.WADriver)
+	}
+	for name, d := range map[string]time.Duration{"SIMULATOR_QR_FIRST": c.SimulatorQRFirst, "SIMULATOR_QR_NEXT": c.SimulatorQRNext} {
+		if d != 0 && (d < MinSimulatorQR || d > MaxSimulatorQR) {
+			r.problem("%s must be between %s and %s, got %s", name, MinSimulatorQR, MaxSimulatorQR, d)
+		}
 	}
 	if c.MessageExpiry < 0 {
 		r.problem("MESSAGE_EXPIRY must not be negative")

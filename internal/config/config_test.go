@@ -36,6 +36,8 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, 24*time.Hour, c.MessageExpiry)
 		require.Equal(t, "127.0.0.1:9090", c.MetricsAddr)
 		require.Equal(t, slog.LevelInfo, c.LogLevel)
+		require.Zero(t, c.SimulatorQRFirst, "the simulator's own default")
+		require.Zero(t, c.SimulatorQRNext)
 		require.False(t, c.S3.Enabled())
 		require.False(t, c.SecureCookies())
 	})
@@ -43,15 +45,17 @@ func TestLoad(t *testing.T) {
 	t.Run("EveryProblemAtOnce", func(t *testing.T) {
 		t.Parallel()
 		_, err := LoadFrom(env(map[string]string{
-			"SECRET_KEY":       "short",
-			"WA_DRIVER":        "baileys",
-			"MESSAGE_EXPIRY":   "a day",
-			"LOG_LEVEL":        "loud",
-			"BASE_URL":         "example.com",
-			"TRUSTED_PROXIES":  "10.0.0.0/8, nope",
-			"HTTP_ADDR":        "8080",
-			"S3_BUCKET":        "b",
-			"S3_ACCESS_KEY_ID": "k",
+			"SECRET_KEY":         "short",
+			"WA_DRIVER":          "baileys",
+			"MESSAGE_EXPIRY":     "a day",
+			"LOG_LEVEL":          "loud",
+			"BASE_URL":           "example.com",
+			"TRUSTED_PROXIES":    "10.0.0.0/8, nope",
+			"HTTP_ADDR":          "8080",
+			"S3_BUCKET":          "b",
+			"S3_ACCESS_KEY_ID":   "k",
+			"SIMULATOR_QR_FIRST": "500ms",
+			"SIMULATOR_QR_NEXT":  "soon",
 		}), ForServe)
 		var cerr *Error
 		require.True(t, errors.As(err, &cerr))
@@ -66,6 +70,8 @@ func TestLoad(t *testing.T) {
 			`TRUSTED_PROXIES: "nope" is not an IP address or CIDR`,
 			`HTTP_ADDR must be host:port, got "8080"`,
 			"S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together",
+			"SIMULATOR_QR_FIRST must be between 1s and 10m0s, got 500ms",
+			`SIMULATOR_QR_NEXT must be a duration such as 24h or 90m, got "soon"`,
 		}, cerr.Problems)
 	})
 
@@ -104,6 +110,9 @@ func TestLoad(t *testing.T) {
 		e["TRUSTED_PROXIES"] = "10.0.0.1,192.168.0.0/16"
 		e["S3_BUCKET"] = "media"
 		e["S3_ENDPOINT"] = "http://minio:9000"
+		e["WA_DRIVER"] = "simulator"
+		e["SIMULATOR_QR_FIRST"] = "2s"
+		e["SIMULATOR_QR_NEXT"] = "1500ms"
 		c, err := LoadFrom(env(e), ForServe)
 		require.NoError(t, err)
 		require.Equal(t, []string{"127.0.0.1", "localhost"}, c.EgressAllow)
@@ -112,5 +121,7 @@ func TestLoad(t *testing.T) {
 		require.True(t, c.SecureCookies())
 		require.True(t, c.S3.Enabled())
 		require.Equal(t, "http://minio:9000", c.S3.PublicEndpoint, "public endpoint defaults to the endpoint")
+		require.Equal(t, 2*time.Second, c.SimulatorQRFirst)
+		require.Equal(t, 1500*time.Millisecond, c.SimulatorQRNext)
 	})
 }

@@ -14,17 +14,16 @@ import (
 )
 
 // TestSessions_InBrowser is issue 4's new-user path on a real `wagate serve` (WA_DRIVER=simulator)
-// in headless chromium: sign up, create a session, start pairing, see the QR code arrive live, press
-// "Simulate scan" and watch the status turn connected without a page load; then an operator finds
-// the session in the console and force-disconnects it, and it shows parked. Screenshots at desktop
-// width and at 390 px.
-//
-// The simulator's QR codes rotate after 60 s (whatsmeow's first code), and its options are not
-// configurable from the environment, so the rotation itself is proven by the webtest tests
-// (internal/web/portal, 2 s rotation) rather than waited for here.
+// in headless chromium: sign up, create a session, start pairing, see the QR code arrive live and
+// change as it rotates (SIMULATOR_QR_FIRST/NEXT shorten the codes' lives to 3 s), press "Simulate
+// scan" and watch the status turn connected, all without a page load; then an operator finds the
+// session in the console and force-disconnects it, and it shows parked. Screenshots at desktop width
+// and at 390 px.
 func TestSessions_InBrowser(t *testing.T) {
 	p := proctest.Start(t, proctest.Opts{DatabaseURL: dbtest.URL(t), RedisURL: dbtest.RedisURL(t),
-		Env: map[string]string{"ADMIN_EMAIL": "ops@example.com", "ADMIN_PASSWORD": "operator password 1"}})
+		Env: map[string]string{"ADMIN_EMAIL": "ops@example.com", "ADMIN_PASSWORD": "operator password 1",
+			// Six codes of 3 s: an 18 s pairing window, long enough to see a rotation and then scan.
+			"SIMULATOR_QR_FIRST": "3s", "SIMULATOR_QR_NEXT": "3s"}})
 	ctx := browsertest.New(t, 3*time.Minute)
 	run := func(actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -66,12 +65,27 @@ func TestSessions_InBrowser(t *testing.T) {
 		chromedp.WaitVisible(browsertest.TestID("qr")))
 	qr := attr(browsertest.TestID("qr"), "data-qr")
 	require.NotEmpty(t, qr)
+	// Mark the document: a page load would lose the mark.
+	run(chromedp.Evaluate[chromedp.Void](`window.__noReload = true;
+		window.__firstQR = {qr: document.querySelector('[data-testid="qr"]').dataset.qr,
+			src: document.querySelector('[data-testid="qr"]').getAttribute('src')}`))
 	browsertest.Screenshot(t, ctx, "session-qr")
+
+	// WhatsApp rotates the code: the image on the page changes by itself.
+	run(chromedp.Poll[chromedp.Void](`(() => {
+		const el = document.querySelector('[data-testid="qr"]');
+		return !!el && el.dataset.qr !== '' && el.dataset.qr !== window.__firstQR.qr &&
+			el.getAttribute('src').startsWith('data:image/png;base64,') && el.getAttribute('src') !== window.__firstQR.src;
+	})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+	rotated, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__noReload === true`))
+	require.NoError(t, err)
+	require.True(t, rotated, "the QR code changed without a page load")
+	require.NotEqual(t, qr, attr(browsertest.TestID("qr"), "data-qr"))
+	browsertest.Screenshot(t, ctx, "session-qr-rotated")
 	narrow("session-qr")
 
-	// Mark the document: a page load would lose the mark. Then "scan".
-	run(chromedp.Evaluate[chromedp.Void](`window.__noReload = true`),
-		chromedp.Click(browsertest.TestID("simulate-scan")),
+	// "Scan".
+	run(chromedp.Click(browsertest.TestID("simulate-scan")),
 		chromedp.WaitVisible(css(`[data-testid="session-status"][data-status="connected"]`)))
 	same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__noReload === true`))
 	require.NoError(t, err)

@@ -50,9 +50,16 @@ func reasonConnectFailure(e whatsapp.ConnectFailure) string {
 }
 
 func reasonRetry(what string, in time.Duration) string {
+	if in < time.Second {
+		return what + ". Retrying in under a second." // not "in 0s"
+	}
 	return fmt.Sprintf("%s. Retrying in %s.", what, in.Round(time.Second))
 }
 
-func reasonParked(n int, window time.Duration, last string) string {
+func reasonParked(n int, window time.Duration, last string, pairing bool) string {
+	if pairing {
+		// An unpaired session has no Reconnect: pairing is started again.
+		return fmt.Sprintf("Stopped after %d failures within %s (the last: %s). Start pairing again when the problem is fixed.", n, window.Round(time.Second), last)
+	}
 	return fmt.Sprintf("Stopped after %d failures within %s (the last: %s). Press Reconnect when the problem is fixed.", n, window.Round(time.Second), last)
 }

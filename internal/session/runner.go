@@ -579,7 +579,7 @@ func (r *runner) fail(what string) {
 	if len(r.failures) >= r.h.cfg.ParkAfter {
 		n := len(r.failures)
 		r.failures, r.attempt = nil, 0
-		r.halt(StatusParked, reasonParked(n, r.h.cfg.ParkWindow, what), nil)
+		r.halt(StatusParked, reasonParked(n, r.h.cfg.ParkWindow, what, r.want == wantPair), nil)
 		return
 	}
 	r.attempt++
@@ -588,7 +588,7 @@ func (r *runner) fail(what string) {
 	if r.want == wantPair {
 		status = StatusPairing
 	}
-	r.save(status, reasonRetry(what, d), nil)
+	r.write(status, reasonRetry(what, d), nil, true)
 	r.schedule(d)
 }
 
@@ -679,12 +679,18 @@ func (r *runner) finishDelete() {
 // save writes the status and what f changes, under the lease, with a history row when the status
 // changed, then publishes the update. False when nothing was written; a lost lease stops the runner.
 func (r *runner) save(status, reason string, f func(*store.WaSession)) bool {
+	return r.write(status, reason, f, false)
+}
+
+// write is save; always records a history event even when the status stays (a failed attempt while
+// pairing, so the history shows each retry).
+func (r *runner) write(status, reason string, f func(*store.WaSession), always bool) bool {
 	next := r.row
 	next.Status, next.StatusReason = status, reason
 	if f != nil {
 		f(&next)
 	}
-	changed := next.Status != r.row.Status
+	changed := always || next.Status != r.row.Status
 	inst := r.h.cfg.Instance
 	var out store.WaSession
 	err := store.WithTx(r.ctx, r.h.db, func(q *store.Queries) error {

@@ -30,6 +30,7 @@ import (
 	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web"
+	"github.com/wagate/wagate/internal/whatsapp"
 	"github.com/wagate/wagate/internal/whatsapp/simulator"
 )
 
@@ -60,6 +61,11 @@ type Opts struct {
 	SessionHost bool
 	// Sim tweaks the simulator's options (default: fast polling, a 10 s first QR code, then 2 s).
 	Sim func(*simulator.Options)
+	// Connector, when set, opens the WhatsApp connector the app and its session host use instead of
+	// the simulator (e.g. whatsmeow with a dialer pinned to a closed loopback port), on the URL of
+	// the test's database. The app then runs as with WA_DRIVER=whatsmeow: Env.Simulator is nil and
+	// the UI shows no simulator. The test closes what it opens (t.Cleanup).
+	Connector func(t testing.TB, databaseURL string) whatsapp.Connector
 }
 
 // SimOptions are the simulator's options in webtest: quick polls and heartbeats, and QR codes that
@@ -84,7 +90,12 @@ func New(t testing.TB, o *Opts) *Env {
 		}
 		log = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	pool := dbtest.Pool(t)
+	dbURL := dbtest.URL(t)
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatalf("webtest: open pool: %v", err)
+	}
+	t.Cleanup(pool.Close) // registered after the database's drop, so it runs before it
 	redisURL := o.RedisURL
 	if redisURL == "" {
 		redisURL = dbtest.RedisURL(t)
@@ -113,7 +124,14 @@ func New(t testing.TB, o *Opts) *Env {
 	if o.Sim != nil {
 		o.Sim(&simOpts)
 	}
-	sim := simulator.NewConnector(pool, simOpts)
+	var conn whatsapp.Connector
+	var sim *simulator.Connector
+	if o.Connector != nil {
+		conn = o.Connector(t, dbURL)
+	} else {
+		sim = simulator.NewConnector(pool, simOpts)
+		conn = sim
+	}
 	bus := cluster.NewPubSub(rdb)
 	e := &Env{T: t, Pool: pool, Redis: rdb, Keys: keys, Simulator: sim, Bus: bus}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -131,21 +149,26 @@ func New(t testing.TB, o *Opts) *Env {
 		Tenants:     tenant.NewService(pool),
 		Limiter:     ratelimit.New(rdb),
 		MailEnabled: mailEnabled,
-		Sessions:    session.NewService(pool, sim, bus, log),
+		Sessions:    session.NewService(pool, conn, bus, log),
 		Simulator:   sim,
 	}
-	e.Server = web.New(web.Deps{Log: log, Version: "webtest", Services: e.Services, BaseURL: base, Simulator: true,
+	e.Server = web.New(web.Deps{Log: log, Version: "webtest", Services: e.Services, BaseURL: base, Simulator: sim != nil,
 		Checks: map[string]web.Check{"postgres": pool.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
 	go func() { _ = e.Server.App.Listener(ln) }()
 	t.Cleanup(func() { _ = e.Server.Shutdown(5 * time.Second) })
 	if o.SessionHost {
-		e.startHost(t, simOpts, log)
+		hostConn := conn
+		if sim != nil {
+			hostConn = nil // the host's own simulator connector, in its instance's name
+		}
+		e.startHost(t, simOpts, hostConn, log)
 	}
 	return e
 }
 
-// startHost runs a session host on its own registered instance until the test ends.
-func (e *Env) startHost(t testing.TB, simOpts simulator.Options, log *slog.Logger) {
+// startHost runs a session host on its own registered instance until the test ends, on conn (nil: a
+// simulator connector of its own).
+func (e *Env) startHost(t testing.TB, simOpts simulator.Options, conn whatsapp.Connector, log *slog.Logger) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	inst, err := cluster.Register(ctx, e.Pool, log, "webtest", []string{"host"})
@@ -154,8 +177,11 @@ func (e *Env) startHost(t testing.TB, simOpts simulator.Options, log *slog.Logge
 		t.Fatal(err)
 	}
 	go inst.Run(ctx)
-	simOpts.Instance = inst.ID.String()
-	host, err := session.NewHost(e.Pool, simulator.NewConnector(e.Pool, simOpts), e.Bus, session.HostConfig{
+	if conn == nil {
+		simOpts.Instance = inst.ID.String()
+		conn = simulator.NewConnector(e.Pool, simOpts)
+	}
+	host, err := session.NewHost(e.Pool, conn, e.Bus, session.HostConfig{
 		Instance: inst.ID,
 		Lease: cluster.LeaseConfig{TTL: 3 * time.Second, RenewEvery: 300 * time.Millisecond, StopMargin: time.Second,
 			PlaceFresh: 12 * time.Second, OrphanGrace: 2 * time.Second},
