@@ -59,7 +59,11 @@ type runner struct {
 	release   atomic.Bool // give the lease up after stopping (graceful), rather than letting it expire
 	abandoned atomic.Bool // crash simulation: leave the driver as it is
 	seenSeq   atomic.Int64
-	valid     atomic.Int64 // unix ns until which the client may run (lease expiry − StopMargin)
+	// valid is how long after base the client may run (lease expiry − StopMargin). Kept as an offset
+	// from a time.Time taken at start, so comparisons use the monotonic clock: a wall clock stepped
+	// back must not let the client outlive its lease.
+	valid atomic.Int64
+	base  time.Time
 
 	mu  sync.Mutex
 	drv whatsapp.Driver
@@ -85,21 +89,22 @@ func newRunner(h *Host, tenantID uuid.UUID, lease cluster.Lease, validUntil time
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{h: h, id: lease.SessionID, tenantID: tenantID, fence: lease.Fence,
 		log: h.log.With("session_id", lease.SessionID, "fence", lease.Fence), ctx: ctx, cancel: cancel,
-		wake: make(chan struct{}, 1), events: make(chan genEvent, 64), exited: make(chan struct{})}
-	r.setValidUntil(validUntil)
+		wake: make(chan struct{}, 1), events: make(chan genEvent, 64), exited: make(chan struct{}), base: time.Now()}
+	r.valid.Store(int64(validUntil.Sub(r.base)))
 	return r
 }
 
 func (r *runner) setValidUntil(t time.Time) {
+	off := int64(t.Sub(r.base))
 	for {
 		old := r.valid.Load()
-		if t.UnixNano() <= old || r.valid.CompareAndSwap(old, t.UnixNano()) {
+		if off <= old || r.valid.CompareAndSwap(old, off) {
 			return
 		}
 	}
 }
 
-func (r *runner) validUntil() time.Time { return time.Unix(0, r.valid.Load()) }
+func (r *runner) validUntil() time.Time { return r.base.Add(time.Duration(r.valid.Load())) }
 
 func (r *runner) poke() {
 	select {
@@ -322,7 +327,9 @@ func (r *runner) handleIntent(intent string) {
 		r.failures, r.attempt = nil, 0
 		if r.linked {
 			r.linked = false
-			r.driver().Disconnect()
+			if d := r.driver(); d != nil {
+				d.Disconnect()
+			}
 		}
 		r.want = wantConnect
 		r.act()
@@ -356,8 +363,16 @@ func (r *runner) connect() {
 	if !r.save(StatusConnecting, reasonConnecting, nil) {
 		return
 	}
+	d := r.driver()
+	if d == nil { // a reopen failed (e.g. the device store did not answer): try again, then retry later
+		if err := r.reopen(r.device); err != nil {
+			r.fail("Could not open the session's keys (" + err.Error() + ")")
+			return
+		}
+		d = r.driver()
+	}
 	cctx, cancel := context.WithTimeout(r.ctx, connectTimeout)
-	err := r.driver().Connect(cctx)
+	err := d.Connect(cctx)
 	cancel()
 	if r.ctx.Err() != nil {
 		return
@@ -558,7 +573,9 @@ func (r *runner) watch() {
 func (r *runner) relink(what string) {
 	r.log.Warn("watchdog: reconnecting", "why", what)
 	r.linked = false
-	r.driver().Disconnect()
+	if d := r.driver(); d != nil {
+		d.Disconnect()
+	}
 	r.fail(what)
 }
 

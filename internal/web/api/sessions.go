@@ -109,10 +109,10 @@ func registerSessions(a huma.API, d Deps) {
 		Errors: []int{http.StatusNotFound}, Summary: "Get a session"}, auth.ScopeRead), h.get)
 	huma.Register(a, operation(huma.Operation{OperationID: "get-session-qr", Method: http.MethodGet, Path: one + "/qr", Tags: tags,
 		Errors: []int{http.StatusNotFound, http.StatusConflict}, Summary: "Get the QR code",
-		Description: "The QR code on screen while pairing by QR (after POST …/pair), as a string. WhatsApp rotates it about every 20 s; 409 when no code is on screen, with the session's status reason."}, auth.ScopeRead), h.qr)
+		Description: "The QR code on screen while pairing by QR (after POST …/pair), as a string. WhatsApp rotates it about every 20 s; 409 when no code is on screen, with the session's status reason."}, auth.ScopeManage), h.qr)
 	huma.Register(a, operation(huma.Operation{OperationID: "get-session-qr-png", Method: http.MethodGet, Path: one + "/qr.png", Tags: tags,
 		Errors: []int{http.StatusNotFound, http.StatusConflict}, Summary: "Get the QR code as a PNG image",
-		Responses: map[string]*huma.Response{"200": {Description: "The QR code.", Content: map[string]*huma.MediaType{"image/png": {Schema: &huma.Schema{Type: huma.TypeString, Format: "binary"}}}}}}, auth.ScopeRead), h.qrPNG)
+		Responses: map[string]*huma.Response{"200": {Description: "The QR code.", Content: map[string]*huma.MediaType{"image/png": {Schema: &huma.Schema{Type: huma.TypeString, Format: "binary"}}}}}}, auth.ScopeManage), h.qrPNG)
 	huma.Register(a, operation(huma.Operation{OperationID: "pair-session", Method: http.MethodPost, Path: one + "/pair", Tags: tags,
 		DefaultStatus: http.StatusAccepted, Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity}, Summary: "Start pairing",
 		Description: "Starts pairing by QR code (no phone) or by pairing code (phone). Answers 202 with the session; follow GET …/qr or the session's pair_code."}, auth.ScopeManage), h.pair)

@@ -63,7 +63,10 @@ func TestSessions_CRUDAndPairing(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Len(t, r.json(t)["data"], 1)
 
-	p := send(t, e.URL(), http.MethodGet, "/api/v1/sessions/"+id+"/qr", reader, nil).requireProblem(t, http.StatusConflict)
+	// Whoever scans the QR links their phone to the session: reading it takes the manage scope.
+	send(t, e.URL(), http.MethodGet, "/api/v1/sessions/"+id+"/qr", reader, nil).requireProblem(t, http.StatusForbidden)
+	send(t, e.URL(), http.MethodGet, "/api/v1/sessions/"+id+"/qr.png", reader, nil).requireProblem(t, http.StatusForbidden)
+	p := send(t, e.URL(), http.MethodGet, "/api/v1/sessions/"+id+"/qr", key, nil).requireProblem(t, http.StatusConflict)
 	require.Contains(t, p["detail"], "/pair", "a session that is not pairing says how to start")
 
 	r = send(t, e.URL(), http.MethodPost, "/api/v1/sessions/"+id+"/pair", key, map[string]any{})
@@ -72,14 +75,14 @@ func TestSessions_CRUDAndPairing(t *testing.T) {
 
 	var qr string
 	within(t, 10*time.Second, "a QR code", func() bool {
-		r := send(t, e.URL(), http.MethodGet, "/api/v1/sessions/"+id+"/qr", reader, nil)
+		r := send(t, e.URL(), http.MethodGet, "/api/v1/sessions/"+id+"/qr", key, nil)
 		if r.Status != http.StatusOK {
 			return false
 		}
 		qr, _ = r.json(t)["qr"].(string)
 		return qr != ""
 	})
-	r = send(t, e.URL(), http.MethodGet, "/api/v1/sessions/"+id+"/qr.png", reader, nil)
+	r = send(t, e.URL(), http.MethodGet, "/api/v1/sessions/"+id+"/qr.png", key, nil)
 	require.Equal(t, http.StatusOK, r.Status, r.Body)
 	require.Equal(t, "image/png", r.Header.Get("Content-Type"))
 	require.True(t, bytes.HasPrefix([]byte(r.Body), []byte("\x89PNG")), "a PNG image")
