@@ -10,6 +10,7 @@ import (
 
 	"github.com/wagate/wagate/views/adminui"
 	"github.com/wagate/wagate/views/layout"
+	"github.com/wagate/wagate/views/sessions"
 )
 
 // ListID is the list's swap target (the part a search replaces).
@@ -63,8 +64,5 @@ func (r Row) ShortHolder() string {
 	if r.Holder == "" {
 		return "—"
 	}
-	if len(r.Holder) > 8 {
-		return r.Holder[:8]
-	}
-	return r.Holder
+	return sessions.Short(r.Holder)
 }

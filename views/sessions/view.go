@@ -116,10 +116,11 @@ type Event struct {
 	At       time.Time
 }
 
-// Short shortens an instance id for display.
+// Short shortens an instance id for display: its last 8 characters, the random part of a UUIDv7
+// (the first ones are a timestamp, the same for instances started together).
 func Short(id string) string {
 	if len(id) > 8 {
-		return id[:8]
+		return id[len(id)-8:]
 	}
 	return id
 }
