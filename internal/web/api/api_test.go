@@ -266,7 +266,7 @@ func TestAuthentication(t *testing.T) {
 		{"OtherScheme", []string{"Authorization", "Basic " + live.Secret}, "Send an API key"},
 		{"EmptyBearer", []string{"Authorization", "Bearer "}, "Send an API key"},
 		{"Malformed", bearer("wg_not-a-key"), "Invalid or revoked API key."},
-		{"BadChecksum", bearer(live.Secret[:len(live.Secret)-1] + "x"), "Invalid or revoked API key."},
+		{"BadChecksum", bearer(withLastChar(live.Secret)), "Invalid or revoked API key."},
 		{"Unknown", bearer(unknown.Secret), "Invalid or revoked API key."},
 		{"UnknownAsHeader", []string{"X-API-Key", unknown.Secret}, "Invalid or revoked API key."},
 		{"Revoked", bearer(revoked.Secret), "Invalid or revoked API key."},
@@ -500,4 +500,15 @@ func TestUnmatched(t *testing.T) {
 		fromGuard := call(t, e.URL(), http.MethodGet, "/api/v1/me").requireProblem(t, http.StatusUnauthorized)
 		require.ElementsMatch(t, keys(fromFiber), keys(fromGuard))
 	})
+}
+
+// withLastChar changes key's last (checksum) character, to a different one: replacing it with a fixed
+// letter would give the key itself back once in 62 runs.
+func withLastChar(key string) string {
+	last := key[len(key)-1]
+	repl := byte('x')
+	if last == repl {
+		repl = 'y'
+	}
+	return key[:len(key)-1] + string(repl)
 }
