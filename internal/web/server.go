@@ -6,9 +6,7 @@ package web
 import (
 	"context"
 	"log/slog"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -168,7 +166,7 @@ func staticCache(c *fiber.Ctx) error {
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	p := httpx.ProblemFor(c.UserContext(), s.log, err)
 	if p.RetryAfter > 0 {
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(p.RetryAfter.Seconds()))))
+		c.Set(fiber.HeaderRetryAfter, httpx.RetryAfterSeconds(p.RetryAfter))
 	}
 	if wantsJSON(c) {
 		return httpx.WriteProblem(c, p) // the same problem+json shape as the REST API's own errors

@@ -3,9 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
-	"math"
 	"net/url"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -65,7 +63,7 @@ func (h *handlers) refuse(c *fiber.Ctx, err error, render func(msg string) error
 	}
 	p := httpx.ProblemFor(c.UserContext(), h.Log, err)
 	if p.RetryAfter > 0 {
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(p.RetryAfter.Seconds()))))
+		c.Set(fiber.HeaderRetryAfter, httpx.RetryAfterSeconds(p.RetryAfter))
 	}
 	c.Status(p.Status)
 	return render(p.Detail)

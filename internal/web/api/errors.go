@@ -56,7 +56,7 @@ func newErrorWithContext(hctx huma.Context, status int, msg string, errs ...erro
 // newError is Huma's error in our problem shape: type about:blank, the status text as title, the
 // message as a sentence, and field details in errors[].
 func newError(status int, msg string, errs ...error) huma.StatusError {
-	m := httpx.Problem{Status: status, Title: http.StatusText(status), Detail: sentence(msg)}.Model()
+	m := httpx.Problem{Status: status, Title: http.StatusText(status), Detail: httpx.Sentence(msg)}.Model()
 	if msg == "validation failed" {
 		m.Detail = "Some fields need your attention." // as httpx.ProblemFor words a *validate.Errors
 	}
@@ -78,17 +78,6 @@ func loggerFrom(ctx context.Context) *slog.Logger {
 		return l
 	}
 	return slog.Default()
-}
-
-func sentence(s string) string {
-	if s == "" {
-		return ""
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }
 
 // unmatched answers whatever reached Prefix without matching an operation or document: 405 with

@@ -53,7 +53,8 @@ var sentinels = []struct {
 	{session.ErrAlreadyPaired, fiber.StatusConflict},
 }
 
-func sentence(s string) string {
+// Sentence makes an error text a sentence for users: first letter raised, full stop at the end.
+func Sentence(s string) string {
 	if s == "" {
 		return s
 	}
@@ -73,11 +74,11 @@ func ProblemFor(ctx context.Context, log *slog.Logger, err error) Problem {
 	var te *auth.ThrottledError
 	var le *session.LimitError
 	if errors.As(err, &le) { // the plan's number, not the sentinel's generic text
-		return Problem{Status: fiber.StatusConflict, Title: "Conflict", Detail: sentence(le.Error())}
+		return Problem{Status: fiber.StatusConflict, Title: "Conflict", Detail: Sentence(le.Error())}
 	}
 	for _, m := range sentinels {
 		if errors.Is(err, m.err) {
-			return Problem{Status: m.status, Title: http.StatusText(m.status), Detail: sentence(m.err.Error())}
+			return Problem{Status: m.status, Title: http.StatusText(m.status), Detail: Sentence(m.err.Error())}
 		}
 	}
 	switch {

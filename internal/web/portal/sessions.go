@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -60,7 +59,7 @@ func (h *handlers) createSession(c *fiber.Ctx) error {
 		form.Errors = errs
 		return h.renderSessions(c, fiber.StatusUnprocessableEntity, form)
 	} else if errors.As(err, &le) {
-		form.Error = sentence(le.Error())
+		form.Error = httpx.Sentence(le.Error())
 		return h.renderSessions(c, fiber.StatusConflict, form)
 	} else if err != nil {
 		return err
@@ -250,16 +249,4 @@ func sessionView(s session.Session) sessions.Session {
 		v.QRImage = httpx.QRDataURI(s.QR)
 	}
 	return v
-}
-
-// sentence raises the first letter and ends with a full stop.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }
