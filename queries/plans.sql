@@ -35,3 +35,7 @@ UPDATE plans SET is_default = false, updated_at = now() WHERE is_default AND id 
 
 -- name: PlanSetDefault :execrows
 UPDATE plans SET is_default = true, updated_at = now() WHERE id = @id;
+
+-- name: PlanMaxMediaBytes :one
+-- The largest upload any plan allows (sizes the HTTP body limit at start).
+SELECT coalesce(max(max_media_bytes), 0)::bigint FROM plans;

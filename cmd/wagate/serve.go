@@ -17,6 +17,8 @@ import (
 	"github.com/wagate/wagate/db"
 	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/config"
+	"github.com/wagate/wagate/internal/outbox"
+	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/web"
 	"github.com/wagate/wagate/internal/whatsapp/simulator"
 	"github.com/wagate/wagate/internal/worker"
@@ -82,8 +84,19 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	// Sessions (issue 4): the connector, session service and, with the host role, the session host.
 	// The http role gets the service even without the host role (its pages and API only write
 	// intents and read Postgres; the holder does the WhatsApp side).
-	parts, err := newSessionParts(ctx, cfg, pool, rdb, log, inst.ID, has(roles, roleHost))
+	// Messaging (issue 5): every role sends through the service; the host role is the holder side,
+	// the worker role runs send tasks and the sweeper.
+	msgs, err := newMessagingParts(ctx, cfg, pool, rdb, log, inst.ID)
 	if err != nil {
+		return err
+	}
+	defer msgs.Enqueuer.Close()
+	svc.Messages, svc.Media = msgs.System.Service, msgs.Media
+	parts, err := newSessionParts(ctx, cfg, pool, rdb, log, inst.ID, has(roles, roleHost), msgs.System)
+	if err != nil {
+		return err
+	}
+	if err := serveMetrics(hbCtx, cfg.MetricsAddr, log); err != nil {
 		return err
 	}
 	svc.Sessions = parts.Service
@@ -96,7 +109,13 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	var srv *web.Server
 	httpErr := make(chan error, 1)
 	if has(roles, roleHTTP) {
-		srv = web.New(web.Deps{
+		svc.Feed = outbox.NewFeed(pool, log, 0)
+		go svc.Feed.Run(hbCtx)
+		limit, err := bodyLimit(ctx, pool)
+		if err != nil {
+			return err
+		}
+		srv = web.New(web.Deps{BodyLimit: limit,
 			Log: log, Version: versionString(), TrustedProxies: cfg.TrustedProxies,
 			Checks: map[string]web.Check{
 				"postgres": pool.Ping,
@@ -116,9 +135,11 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 		if wrk, err = worker.NewServer(cfg.RedisURL, worker.Config{}, log); err != nil {
 			return err
 		}
+		wrk.HandleMessages(msgs.System.Dispatcher)
 		if err := wrk.Start(); err != nil {
 			return err
 		}
+		go msgs.System.Sweeper.Run(hbCtx)
 	}
 	log.InfoContext(ctx, "wagate started", "roles", roles, "wa_driver", cfg.WADriver)
 
@@ -163,4 +184,16 @@ func has(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// bodyLimit is the largest request body the HTTP role buffers: the largest upload any plan allows,
+// plus room for the multipart envelope (Fiber reads whole bodies before any handler runs, so this is
+// the only early limit; each route checks its own, smaller one). Plans changed later take effect at
+// the next start.
+func bodyLimit(ctx context.Context, db store.DB) (int, error) {
+	largest, err := store.New(db).PlanMaxMediaBytes(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read plans' media limits: %w", err)
+	}
+	return max(4<<20, int(largest)+1<<20), nil
 }

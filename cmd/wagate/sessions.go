@@ -12,6 +12,7 @@ import (
 
 	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/config"
+	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/whatsapp"
 	"github.com/wagate/wagate/internal/whatsapp/simulator"
@@ -32,10 +33,11 @@ type sessionParts struct {
 
 // newSessionParts chooses the connector by WA_DRIVER and, with the host role, starts the session host.
 func newSessionParts(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, rdb *redis.Client, log *slog.Logger,
-	instance uuid.UUID, hostRole bool) (*sessionParts, error) {
+	instance uuid.UUID, hostRole bool, msgs *message.System) (*sessionParts, error) {
 	p := &sessionParts{close: func() {}}
 	hcfg := session.DefaultHostConfig()
 	hcfg.Instance = instance
+	hcfg.Inbound = msgs.Inbound.Handle // messages and receipts are stored before they are acked
 	switch cfg.WADriver {
 	case "simulator":
 		opts := simulator.DefaultOptions()
@@ -66,9 +68,11 @@ func newSessionParts(ctx context.Context, cfg config.Config, pool *pgxpool.Pool,
 		p.close()
 		return nil, err
 	}
+	msgs.AttachHost(host)
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.host, p.stopHost, p.hostDone = host, cancel, make(chan struct{})
 	go func() { defer close(p.hostDone); host.Run(hctx) }()
+	go msgs.RunHost(hctx)
 	return p, nil
 }
 

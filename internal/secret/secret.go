@@ -18,6 +18,8 @@ import (
 const (
 	PurposeAtRest = "wagate at-rest encryption v1"
 	PurposeCSRF   = "wagate csrf v1"
+	// PurposeMediaURL signs the download links of media kept on local disk (MEDIA_DIR).
+	PurposeMediaURL = "wagate media url v1"
 )
 
 // ErrDecrypt means a ciphertext was tampered with, truncated, or made with another SECRET_KEY.

@@ -39,6 +39,28 @@ type AuditLog struct {
 	CreatedAt  time.Time
 }
 
+type Event struct {
+	ID        int64
+	TenantID  uuid.UUID
+	SessionID *uuid.UUID
+	MessageID *uuid.UUID
+	Type      string
+	Status    string
+	Payload   []byte
+	CreatedAt time.Time
+}
+
+type IdempotencyKey struct {
+	TenantID    uuid.UUID
+	Key         string
+	RequestHash []byte
+	StatusCode  int32
+	Response    []byte
+	ResourceID  *uuid.UUID
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
 type Instance struct {
 	ID          uuid.UUID
 	Hostname    string
@@ -61,6 +83,64 @@ type Invitation struct {
 	ExpiresAt  time.Time
 	AcceptedAt *time.Time
 	RevokedAt  *time.Time
+}
+
+type Medium struct {
+	ID             uuid.UUID
+	TenantID       uuid.UUID
+	StorageKey     string
+	Mime           string
+	SizeBytes      int64
+	Sha256         []byte
+	FileName       string
+	Source         string
+	State          string
+	SessionID      *uuid.UUID
+	DownloadHandle []byte
+	Error          string
+	CreatedAt      time.Time
+}
+
+type Message struct {
+	ID          uuid.UUID
+	TenantID    uuid.UUID
+	SessionID   uuid.UUID
+	Direction   string
+	WaID        string
+	ChatJid     string
+	Phone       string
+	SenderJid   string
+	SenderAlt   string
+	PushName    string
+	FromMe      bool
+	Kind        string
+	Body        string
+	MediaID     *uuid.UUID
+	FileName    string
+	VoiceNote   bool
+	Detail      []byte
+	ReplyTo     string
+	Queue       string
+	Status      string
+	ErrorCode   string
+	ErrorReason string
+	Attempts    int32
+	SendAt      *time.Time
+	ExpiresAt   *time.Time
+	ClaimUntil  *time.Time
+	CheckedAt   time.Time
+	QuotaDay    *time.Time
+	Reaction    string
+	EditedAt    *time.Time
+	RevokedAt   *time.Time
+	WaTimestamp *time.Time
+	QueuedAt    *time.Time
+	SentAt      *time.Time
+	DeliveredAt *time.Time
+	ReadAt      *time.Time
+	FailedAt    *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 type Operator struct {
@@ -258,6 +338,12 @@ type Tenant struct {
 	SuspendedReason string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+}
+
+type TenantDailyUsage struct {
+	TenantID uuid.UUID
+	Day      time.Time
+	Messages int32
 }
 
 type User struct {

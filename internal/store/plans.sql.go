@@ -200,6 +200,18 @@ func (q *Queries) PlanList(ctx context.Context) ([]PlanListRow, error) {
 	return items, nil
 }
 
+const planMaxMediaBytes = `-- name: PlanMaxMediaBytes :one
+SELECT coalesce(max(max_media_bytes), 0)::bigint FROM plans
+`
+
+// The largest upload any plan allows (sizes the HTTP body limit at start).
+func (q *Queries) PlanMaxMediaBytes(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, planMaxMediaBytes)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const planSetDefault = `-- name: PlanSetDefault :execrows
 UPDATE plans SET is_default = true, updated_at = now() WHERE id = $1
 `

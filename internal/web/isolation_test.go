@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/web/webtest"
 )
 
@@ -32,6 +34,9 @@ const (
 	tenantSess   = "tenant:session" // :id is a WhatsApp session
 	tenantStream = "tenant:stream"  // an SSE stream of the caller's tenant: read briefly, no B data
 	apiSession   = "api:session"    // REST API with :session_id, B's session: 404
+	apiMedia     = "api:media"      // REST API with :id, B's media file: 404
+	apiMessage   = "api:message"    // REST API with :id, B's message: 404
+	apiSend      = "api:send"       // a send naming B's session_id: 422, worded as for an id that does not exist
 )
 
 var routeClasses = map[string]string{
@@ -55,6 +60,7 @@ var routeClasses = map[string]string{
 	"GET /api/v1/openapi.yaml":     public,
 	"GET /api/v1/openapi-3.0.json": public,
 	"GET /api/v1/openapi-3.0.yaml": public,
+	"GET /media/files/:token":      public, // a signed download link: the token is the credential
 
 	"GET /app":                              tenantPage,
 	"GET /app/team":                         tenantPage,
@@ -114,19 +120,27 @@ var routeClasses = map[string]string{
 	"GET /admin/settings":                           console,
 	"POST /admin/settings":                          console,
 
-	"GET /api/v1/me":                                 apiRoute,
-	"GET /api/v1/sessions":                           apiRoute,
-	"POST /api/v1/sessions":                          apiRoute,
-	"GET /api/v1/sessions/:session_id":               apiSession,
-	"DELETE /api/v1/sessions/:session_id":            apiSession,
-	"GET /api/v1/sessions/:session_id/qr":            apiSession,
-	"GET /api/v1/sessions/:session_id/qr.png":        apiSession,
-	"POST /api/v1/sessions/:session_id/pair":         apiSession,
-	"POST /api/v1/sessions/:session_id/pairing-code": apiSession,
-	"POST /api/v1/sessions/:session_id/reconnect":    apiSession,
-	"POST /api/v1/sessions/:session_id/logout":       apiSession,
-	"GET /admin/sessions":                            console,
-	"POST /admin/sessions/:id/disconnect":            console,
+	"GET /api/v1/me":                                  apiRoute,
+	"GET /api/v1/sessions":                            apiRoute,
+	"POST /api/v1/sessions":                           apiRoute,
+	"GET /api/v1/sessions/:session_id":                apiSession,
+	"DELETE /api/v1/sessions/:session_id":             apiSession,
+	"GET /api/v1/sessions/:session_id/qr":             apiSession,
+	"GET /api/v1/sessions/:session_id/qr.png":         apiSession,
+	"POST /api/v1/sessions/:session_id/pair":          apiSession,
+	"POST /api/v1/sessions/:session_id/pairing-code":  apiSession,
+	"POST /api/v1/sessions/:session_id/reconnect":     apiSession,
+	"POST /api/v1/sessions/:session_id/logout":        apiSession,
+	"POST /api/v1/media":                              apiRoute,
+	"GET /api/v1/media/:id":                           apiMedia,
+	"POST /api/v1/messages":                           apiSend,
+	"GET /api/v1/messages":                            apiRoute,
+	"GET /api/v1/messages/:id":                        apiMessage,
+	"POST /api/v1/messages/:id/cancel":                apiMessage,
+	"GET /api/v1/sessions/:session_id/groups":         apiSession,
+	"POST /api/v1/sessions/:session_id/check-numbers": apiSession,
+	"GET /admin/sessions":                             console,
+	"POST /admin/sessions/:id/disconnect":             console,
 }
 
 // fixture is one tenant with something of everything.
@@ -136,6 +150,8 @@ type fixture struct {
 	keyID         uuid.UUID
 	invitationID  uuid.UUID
 	sessionID     uuid.UUID
+	mediaID       uuid.UUID
+	messageID     uuid.UUID
 	// fingerprints are strings that only this tenant's data contains.
 	fingerprints []string
 }
@@ -162,11 +178,27 @@ func makeTenant(t *testing.T, e *webtest.Env, name string) fixture {
 	require.NoError(t, err)
 	sess, err := svc.Sessions.Create(ctx, owner.TenantID, name+" line")
 	require.NoError(t, err)
+	file, err := svc.Media.Upload(ctx, owner.TenantID, name+" brochure.pdf", strings.NewReader("%PDF-1.4\n"+name+"\n%%EOF\n"), 0)
+	require.NoError(t, err)
+	// The session linked (as the simulator's Provision leaves it), with a message scheduled on it.
+	dev, err := e.Simulator.Provision(ctx, sess.ID, fmt.Sprintf("49151%08d", lower[0]))
+	require.NoError(t, err)
+	_, err = e.Pool.Exec(ctx, "UPDATE wa_sessions SET device_jid = $2 WHERE id = $1", sess.ID, dev.String())
+	require.NoError(t, err)
+	later := time.Now().Add(time.Hour)
+	msg, err := svc.Messages.Send(ctx, owner.TenantID, message.SendRequest{SessionID: sess.ID, To: "+49 151 23456789",
+		Text: name + " secret message", SendAt: &later}, nil)
+	require.NoError(t, err)
 	return fixture{owner: owner, member: member, keySecret: key.Secret, keyID: key.Key.ID, invitationID: pending.Invitation.ID,
-		sessionID: sess.ID,
+		sessionID: sess.ID, mediaID: file.ID, messageID: msg.Message.ID,
 		fingerprints: []string{name + " Corp", lower + "-owner@", lower + "-member@", lower + "-invitee@", key.Key.Prefix,
 			owner.TenantID.String(), member.ID.String(), key.Key.ID.String(), pending.Invitation.ID.String(),
-			sess.ID.String(), name + " line"}}
+			sess.ID.String(), name + " line", file.ID.String(), name + " brochure", msg.Message.ID.String(), name + " secret message"}}
+}
+
+// hijackSend is a send of A's naming the session sessionID.
+func hijackSend(sessionID uuid.UUID) string {
+	return `{"session_id": "` + sessionID.String() + `", "to": "+49 151 23456789", "text": "Hijack"}`
 }
 
 // snapshot is every row of tenant B that an attack could change.
@@ -178,7 +210,9 @@ func snapshot(t *testing.T, e *webtest.Env, tenantID uuid.UUID) string {
 		UNION ALL SELECT 'key '||id||' '||coalesce(revoked_at::text,'live')||' '||name FROM api_keys WHERE tenant_id = $1
 		UNION ALL SELECT 'inv '||id||' '||coalesce(revoked_at::text,'open')||' '||coalesce(accepted_at::text,'') FROM invitations WHERE tenant_id = $1
 		UNION ALL SELECT 'tenant '||name||' '||status||' '||plan_id||' '||timezone||' '||default_country FROM tenants WHERE id = $1
-		UNION ALL SELECT 'session '||id||' '||name||' '||status||' '||intent_seq||' '||coalesce(deleted_at::text,'') FROM wa_sessions WHERE tenant_id = $1`, tenantID)
+		UNION ALL SELECT 'session '||id||' '||name||' '||status||' '||intent_seq||' '||coalesce(deleted_at::text,'') FROM wa_sessions WHERE tenant_id = $1
+		UNION ALL SELECT 'media '||id||' '||state||' '||size_bytes||' '||file_name FROM media WHERE tenant_id = $1
+		UNION ALL SELECT 'message '||id||' '||status||' '||updated_at FROM messages WHERE tenant_id = $1`, tenantID)
 	require.NoError(t, err)
 	for rows.Next() {
 		var s string
@@ -241,18 +275,28 @@ func TestTenantIsolation(t *testing.T) {
 				path = strings.Replace(path, ":id", b.sessionID.String(), 1)
 			case apiSession:
 				path = strings.Replace(path, ":session_id", b.sessionID.String(), 1)
+			case apiMedia:
+				path = strings.Replace(path, ":id", b.mediaID.String(), 1)
+			case apiMessage:
+				path = strings.Replace(path, ":id", b.messageID.String(), 1)
 			case console:
 				path = strings.Replace(path, ":id", b.owner.TenantID.String(), 1)
 				path = strings.Replace(path, ":uid", b.owner.ID.String(), 1)
 			}
 			var resp *webtest.Response
 			switch {
-			case class == apiRoute || class == apiSession:
+			case class == apiRoute || class == apiSession || class == apiMedia || class == apiMessage || class == apiSend:
 				var body io.Reader
 				if r.Method == http.MethodPost {
 					body = strings.NewReader(`{"phone": "+49 151 23456789"}`)
 					if strings.HasSuffix(path, "/sessions") {
 						body = strings.NewReader(`{"name": "Hijack"}`)
+					}
+					if strings.HasSuffix(path, "/check-numbers") {
+						body = strings.NewReader(`{"numbers": ["+49 151 23456789"]}`)
+					}
+					if class == apiSend {
+						body = strings.NewReader(hijackSend(b.sessionID))
 					}
 				}
 				req, _ := http.NewRequest(r.Method, e.URL()+path, body)
@@ -278,8 +322,15 @@ func TestTenantIsolation(t *testing.T) {
 			switch class {
 			case console:
 				require.Equal(t, http.StatusForbidden, resp.StatusCode, "tenant users are refused by the console")
-			case tenantMember, tenantKey, tenantInvite, tenantSess, apiSession:
+			case tenantMember, tenantKey, tenantInvite, tenantSess, apiSession, apiMedia, apiMessage:
 				require.Equal(t, http.StatusNotFound, resp.StatusCode, "B's id in the path is not found for A")
+			case apiSend:
+				require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, resp.Body)
+				require.Contains(t, resp.Body, `"location":"body.session_id"`)
+				req, _ := http.NewRequest(r.Method, e.URL()+path, strings.NewReader(hijackSend(uuid.New())))
+				req.Header.Set("Authorization", "Bearer "+a.keySecret)
+				req.Header.Set("Content-Type", "application/json")
+				require.Equal(t, browser.Do(req).Body, resp.Body, "B's session is worded as an id that does not exist")
 			}
 			for _, f := range b.fingerprints {
 				require.NotContains(t, resp.Body, f, "A's answer shows B's data")

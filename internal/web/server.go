@@ -15,6 +15,9 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/media"
+	"github.com/wagate/wagate/internal/message"
+	"github.com/wagate/wagate/internal/outbox"
 	"github.com/wagate/wagate/internal/ratelimit"
 	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/store"
@@ -62,6 +65,10 @@ type Services struct {
 	// Simulator is the simulator's connector when WA_DRIVER=simulator (its hooks back the portal's
 	// "Simulate scan" button); nil otherwise.
 	Simulator *simulator.Connector
+	// Messages sends and lists messages; Media stores files; Feed streams the events outbox to live pages.
+	Messages *message.Service
+	Media    *media.Service
+	Feed     *outbox.Feed
 }
 
 // Server is the HTTP role.
@@ -87,9 +94,12 @@ func New(d Deps) *Server {
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
 		BodyLimit:             d.BodyLimit,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		// Multipart bodies are parsed by the handlers that take them (media uploads stream the file part
+		// to disk and see its file name as sent), not by fasthttp for every request before routing.
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
 		// Fiber's own proxy handling would hand out the client-written left end of X-Forwarded-For;
 		// the client address is resolved once per request by requestContext instead.
 		EnableTrustedProxyCheck: len(d.TrustedProxies) > 0,
@@ -104,7 +114,9 @@ func New(d Deps) *Server {
 	app.Get("/readyz", h.ready)
 
 	api.Register(app, api.Deps{Log: d.Log, Keys: d.Services.APIKeys, Tenants: d.Services.Tenants,
-		Limiter: d.Services.Limiter, Version: d.Version, BaseURL: d.BaseURL, Sessions: d.Services.Sessions})
+		Limiter: d.Services.Limiter, Version: d.Version, BaseURL: d.BaseURL, Sessions: d.Services.Sessions,
+		Messages: d.Services.Messages, Media: d.Services.Media})
+	app.Get(media.FilesPath+":token", s.mediaFile) // local-disk media links: the signed token is the credential
 
 	// Everything below is for browsers: logins (scs in Postgres), CSRF on every state change, and
 	// the principal (user or operator) in the user context.
@@ -124,7 +136,7 @@ func New(d Deps) *Server {
 	portal.Register(portalGroup, portal.Deps{Log: d.Log, DB: d.Services.DB, Users: d.Services.Users, Keys: d.Services.APIKeys,
 		Logins: d.Services.Logins, Tenants: d.Services.Tenants, MailEnabled: d.Services.MailEnabled,
 		Simulator: d.Simulator, BaseURL: d.BaseURL, Sessions: d.Services.Sessions, SimHooks: simHooks(d.Services.Simulator),
-		Streams: streams})
+		Streams: streams, Messages: d.Services.Messages, Media: d.Services.Media, Feed: d.Services.Feed})
 
 	adminDeps := admin.Deps{Log: d.Log, DB: d.Services.DB, Operators: d.Services.Operators, Users: d.Services.Users,
 		Logins: d.Services.Logins, Tenants: d.Services.Tenants, Sessions: d.Services.Sessions}

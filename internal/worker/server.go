@@ -54,10 +54,17 @@ func NewServer(redisURL string, cfg Config, log *slog.Logger) (*Server, error) {
 		TaskCheckInterval:        200 * time.Millisecond,
 		DelayedTaskCheckInterval: 200 * time.Millisecond,
 		ShutdownTimeout:          20 * time.Second,
+		RetryDelayFunc:           retryDelay,
+		IsFailure:                isFailure,
 		Logger:                   asynqLogger{log},
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			id, _ := asynq.GetTaskID(ctx)
+			if !isFailure(err) {
+				// A wait the task asked for (pacing, a session that is down): not a failure.
+				log.DebugContext(ctx, "task deferred", "task_type", t.Type(), "task_id", id, "reason", err.Error())
+				return
+			}
 			log.ErrorContext(ctx, "task failed", "task_type", t.Type(), "task_id", id, "err", err)
 		}),
 	})

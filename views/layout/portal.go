@@ -6,6 +6,7 @@ import "github.com/wagate/wagate/views/paths"
 const (
 	NavDashboard = "dashboard"
 	NavSessions  = "sessions"
+	NavMessages  = "messages"
 	NavTeam      = "team"
 	NavKeys      = "keys"
 	NavAudit     = "audit"
@@ -54,6 +55,7 @@ func (s Shell) nav() []navGroup {
 		{Items: []navItem{
 			{NavDashboard, "Dashboard", paths.App, "dashboard"},
 			{NavSessions, "Sessions", paths.Sessions, "message"},
+			{NavMessages, "Messages", paths.Messages, "send"},
 			{NavTeam, "Team", paths.Team, "users"},
 		}},
 		{Label: "Developers", Items: []navItem{

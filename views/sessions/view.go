@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wagate/wagate/views/messages"
 	"github.com/wagate/wagate/views/portalui"
 )
 
@@ -106,6 +107,8 @@ type ShowPage struct {
 	Session  Session
 	History  []Event
 	PairForm Form
+	// Recent is the session's last messages (views/messages renders the panel).
+	Recent messages.Recent
 }
 
 // Event is one entry of the status history.

@@ -20,6 +20,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/media"
+	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/ratelimit"
 	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/tenant"
@@ -42,6 +44,10 @@ type Deps struct {
 	BaseURL string
 	// Sessions is the WhatsApp session service (nil: the session operations are still documented).
 	Sessions *session.Service
+	// Messages is the message service: sends, the message log, groups and number checks.
+	Messages *message.Service
+	// Media is the media service: uploads, URL fetches, download links (nil: still documented).
+	Media *media.Service
 }
 
 // Register mounts the API on app: the operations and OpenAPI documents under Prefix, then a
@@ -60,6 +66,9 @@ func Register(app *fiber.App, d Deps) {
 func registerOperations(a huma.API, d Deps) {
 	registerMe(a, d)
 	registerSessions(a, d)
+	registerMessages(a, d)
+	registerSessionTools(a, d)
+	registerMedia(a, d)
 }
 
 // newAPI builds the Huma API on the Prefix group of app: the document's metadata, security schemes
@@ -78,7 +87,8 @@ func newAPI(app *fiber.App, d Deps) huma.API {
 	}
 	cfg.Security = []map[string][]string{{schemeBearer: {}}, {schemeHeader: {}}}
 	cfg.Tags = []*huma.Tag{{Name: tagAccount, Description: "The workspace of the key: its plan and what it uses of it."},
-		{Name: tagSessions, Description: "WhatsApp numbers linked to the workspace: create, pair by QR code or phone code, reconnect, log out, delete."}}
+		{Name: tagSessions, Description: "WhatsApp numbers linked to the workspace: create, pair by QR code or phone code, reconnect, log out, delete; their groups, and which numbers are on WhatsApp."},
+		{Name: tagMessages, Description: "Send messages (text, media, locations, contact cards; now or at a time), follow their status, list what was sent and received, cancel what has not gone out."}}
 	cfg.OnAddOperation = append(cfg.OnAddOperation, documentResponses)
 	return humafiber.NewWithGroup(app, app.Group(Prefix), cfg)
 }

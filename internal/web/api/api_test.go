@@ -452,17 +452,25 @@ func TestOpenAPI(t *testing.T) {
 			scopes[rt.Method+" "+rt.Path] = rt.OperationID + " " + rt.Scope
 		}
 		require.Equal(t, map[string]string{
-			"GET /api/v1/me":                                 "get-me read",
-			"GET /api/v1/sessions":                           "list-sessions read",
-			"POST /api/v1/sessions":                          "create-session manage",
-			"GET /api/v1/sessions/:session_id":               "get-session read",
-			"DELETE /api/v1/sessions/:session_id":            "delete-session manage",
-			"GET /api/v1/sessions/:session_id/qr":            "get-session-qr manage",
-			"GET /api/v1/sessions/:session_id/qr.png":        "get-session-qr-png manage",
-			"POST /api/v1/sessions/:session_id/pair":         "pair-session manage",
-			"POST /api/v1/sessions/:session_id/pairing-code": "request-pairing-code manage",
-			"POST /api/v1/sessions/:session_id/reconnect":    "reconnect-session manage",
-			"POST /api/v1/sessions/:session_id/logout":       "logout-session manage",
+			"GET /api/v1/me":                                  "get-me read",
+			"GET /api/v1/sessions":                            "list-sessions read",
+			"POST /api/v1/sessions":                           "create-session manage",
+			"GET /api/v1/sessions/:session_id":                "get-session read",
+			"DELETE /api/v1/sessions/:session_id":             "delete-session manage",
+			"GET /api/v1/sessions/:session_id/qr":             "get-session-qr manage",
+			"GET /api/v1/sessions/:session_id/qr.png":         "get-session-qr-png manage",
+			"POST /api/v1/sessions/:session_id/pair":          "pair-session manage",
+			"POST /api/v1/sessions/:session_id/pairing-code":  "request-pairing-code manage",
+			"POST /api/v1/sessions/:session_id/reconnect":     "reconnect-session manage",
+			"POST /api/v1/sessions/:session_id/logout":        "logout-session manage",
+			"POST /api/v1/media":                              "create-media send",
+			"GET /api/v1/media/:id":                           "get-media read",
+			"POST /api/v1/messages":                           "send-message send",
+			"GET /api/v1/messages":                            "list-messages read",
+			"GET /api/v1/messages/:id":                        "get-message read",
+			"POST /api/v1/messages/:id/cancel":                "cancel-message send",
+			"GET /api/v1/sessions/:session_id/groups":         "list-session-groups read",
+			"POST /api/v1/sessions/:session_id/check-numbers": "check-numbers send",
 		}, scopes)
 		registered := map[string]bool{}
 		for _, fr := range e.Server.App.GetRoutes(true) {

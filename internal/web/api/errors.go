@@ -46,7 +46,7 @@ func newErrorWithContext(hctx huma.Context, status int, msg string, errs ...erro
 			if p.RetryAfter > 0 {
 				hctx.SetHeader(fiber.HeaderRetryAfter, httpx.RetryAfterSeconds(p.RetryAfter))
 			}
-			return p.Model()
+			return p.Body()
 		}
 		loggerFrom(ctx).ErrorContext(ctx, "request failed", "status", status, "detail", msg, "request_id", httpx.RequestID(ctx))
 	}

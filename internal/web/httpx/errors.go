@@ -13,6 +13,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/media"
+	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/validate"
@@ -26,6 +28,9 @@ type Problem struct {
 	Detail     string
 	Fields     map[string]string
 	RetryAfter time.Duration
+	// Extensions are RFC 9457 extension members beside the standard ones, such as the quota a 429
+	// ran into. Keys are snake_case JSON names; values must marshal to JSON.
+	Extensions map[string]any
 }
 
 // sentinels maps domain errors to what the caller is told. The detail is the error's own text,
@@ -51,6 +56,24 @@ var sentinels = []struct {
 	{session.ErrNotFound, fiber.StatusNotFound},
 	{session.ErrNotPaired, fiber.StatusConflict},
 	{session.ErrAlreadyPaired, fiber.StatusConflict},
+	{message.ErrNotFound, fiber.StatusNotFound},
+	{message.ErrSessionNotFound, fiber.StatusNotFound}, // a session id in the path (groups, number checks)
+	{message.ErrNotCancelable, fiber.StatusConflict},
+	{message.ErrIdempotencyRunning, fiber.StatusConflict},
+	// The key was used for another request: the request is wrong as sent (RFC draft
+	// ietf-httpapi-idempotency-key-header answers 422), not in conflict with a state that may change.
+	{message.ErrIdempotencyMismatch, fiber.StatusUnprocessableEntity},
+	{message.ErrSessionNotPaired, fiber.StatusConflict},
+	// 409, not 503: the session's own state (its phone offline, reconnecting, logged out) stops the
+	// request, not a failure of ours. The client should look at the session (GET /sessions/{id}),
+	// and the answer must not count as a server error in anybody's monitoring.
+	{message.ErrSessionUnavailable, fiber.StatusConflict},
+	{media.ErrNotFound, fiber.StatusNotFound},
+	{media.ErrTooLarge, fiber.StatusRequestEntityTooLarge},
+	{media.ErrStorageQuota, fiber.StatusRequestEntityTooLarge},
+	{media.ErrUnsupportedType, fiber.StatusUnsupportedMediaType},
+	{media.ErrNotReady, fiber.StatusConflict},
+	{media.ErrLinkExpired, fiber.StatusGone},
 }
 
 // Sentence makes an error text a sentence for users: first letter raised, full stop at the end.
@@ -73,12 +96,19 @@ func ProblemFor(ctx context.Context, log *slog.Logger, err error) Problem {
 	var ve *validate.Errors
 	var te *auth.ThrottledError
 	var le *session.LimitError
+	var qe *message.QuotaError
+	var pe *message.PacedError
 	if errors.As(err, &le) { // the plan's number, not the sentinel's generic text
 		return Problem{Status: fiber.StatusConflict, Title: "Conflict", Detail: Sentence(le.Error())}
 	}
 	for _, m := range sentinels {
 		if errors.Is(err, m.err) {
-			return Problem{Status: m.status, Title: http.StatusText(m.status), Detail: Sentence(m.err.Error())}
+			detail := m.err.Error()
+			var re *media.RefusedError // the plan's numbers or the file's type, in words
+			if errors.As(err, &re) {
+				detail = re.Detail
+			}
+			return Problem{Status: m.status, Title: http.StatusText(m.status), Detail: Sentence(detail)}
 		}
 	}
 	switch {
@@ -89,6 +119,14 @@ func ProblemFor(ctx context.Context, log *slog.Logger, err error) Problem {
 		secs := int(math.Ceil(te.RetryAfter.Seconds()))
 		return Problem{Status: fiber.StatusTooManyRequests, Title: "Too Many Requests", RetryAfter: te.RetryAfter,
 			Detail: fmt.Sprintf("Too many failed attempts. Wait %d seconds, then try again.", max(secs, 1))}
+	case errors.As(err, &qe):
+		// The quota is in the body too, so that a client can show it without parsing the detail.
+		return Problem{Status: fiber.StatusTooManyRequests, Title: "Too Many Requests", RetryAfter: qe.RetryAfter,
+			Detail: Sentence(qe.Error()), Extensions: map[string]any{"limit": qe.Limit, "used": qe.Used,
+				"resets_at": time.Now().Add(qe.RetryAfter).UTC().Round(time.Second).Format(time.RFC3339)}}
+	case errors.As(err, &pe):
+		return Problem{Status: fiber.StatusTooManyRequests, Title: "Too Many Requests", RetryAfter: pe.RetryAfter,
+			Detail: Sentence(pe.Error())}
 	case errors.As(err, &fe):
 		return Problem{Status: fe.Code, Title: http.StatusText(fe.Code), Detail: publicDetail(fe)}
 	case errors.Is(err, context.Canceled):

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
@@ -33,6 +34,44 @@ func (p Problem) Model() *huma.ErrorModel {
 	return m
 }
 
+// Body is what p answers with: Model, plus p's extension members when it has any.
+func (p Problem) Body() huma.StatusError {
+	m := p.Model()
+	if len(p.Extensions) == 0 {
+		return m
+	}
+	return &extendedProblem{ErrorModel: m, ext: p.Extensions}
+}
+
+// extendedProblem is Huma's error model with RFC 9457 extension members after the standard ones.
+type extendedProblem struct {
+	*huma.ErrorModel
+	ext map[string]any
+}
+
+// MarshalJSON writes the standard members as Huma does, then the extensions in key order.
+func (e *extendedProblem) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(e.ErrorModel)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(e.ext))
+	for k := range e.ext {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = b[:len(b)-1] // the closing brace
+	for _, k := range keys {
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(e.ext[k])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(append(b, ','), kb...), ':'), vb...)
+	}
+	return append(b, '}'), nil
+}
+
 // RetryAfterSeconds renders d for a Retry-After header: whole seconds, rounded up, at least 1.
 func RetryAfterSeconds(d time.Duration) string {
 	return strconv.Itoa(max(int(math.Ceil(d.Seconds())), 1))
@@ -44,5 +83,5 @@ func WriteProblem(c *fiber.Ctx, p Problem) error {
 	if p.RetryAfter > 0 {
 		c.Set(fiber.HeaderRetryAfter, RetryAfterSeconds(p.RetryAfter))
 	}
-	return c.Status(p.Status).JSON(p.Model(), ProblemContentType)
+	return c.Status(p.Status).JSON(p.Body(), ProblemContentType)
 }

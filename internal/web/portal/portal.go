@@ -1,6 +1,6 @@
-// Package portal serves the tenant's pages under /app: dashboard, team, API keys, audit log,
-// account and workspace settings, API documentation. Every route here runs behind the login and
-// tenant gates of package web, so auth.User and auth.TenantID are always set.
+// Package portal serves the tenant's pages under /app: dashboard, sessions, messages, team, API
+// keys, audit log, account and workspace settings, API documentation. Every route here runs behind
+// the login and tenant gates of package web, so auth.User and auth.TenantID are always set.
 package portal
 
 import (
@@ -11,6 +11,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/media"
+	"github.com/wagate/wagate/internal/message"
+	"github.com/wagate/wagate/internal/outbox"
 	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
@@ -31,6 +34,11 @@ type Deps struct {
 	Sessions    *session.Service
 	// SimHooks backs the "Simulate scan" button; nil unless WA_DRIVER=simulator.
 	SimHooks SimHooks
+	// Messages, Media and Feed back the message pages: the log, a message's page, the send form
+	// with its upload, and the live updates (outbox events of the caller's tenant).
+	Messages *message.Service
+	Media    *media.Service
+	Feed     *outbox.Feed
 	// Streams ends when the server shuts down: SSE streams end with it (Fiber's Shutdown waits for them).
 	Streams context.Context
 }
@@ -81,6 +89,14 @@ func Register(r fiber.Router, d Deps) {
 	r.Post(sub(paths.Sessions)+"/:id/"+paths.SessionLogout, h.logoutSession)
 	r.Get(sub(paths.Sessions)+"/:id/"+paths.SessionDelete, h.confirmDeleteSession)
 	r.Post(sub(paths.Sessions)+"/:id/"+paths.SessionDelete, h.deleteSession)
+
+	r.Get(sub(paths.Messages), h.listMessages)
+	r.Post(sub(paths.Messages), h.sendMessage)
+	r.Get(sub(paths.MessageNew), h.newMessageForm)    // before /:id
+	r.Get(sub(paths.MessagesEvents), h.messageEvents) // before /:id
+	r.Get(sub(paths.Messages)+"/:id", h.showMessage)
+	r.Get(sub(paths.Messages)+"/:id/"+paths.MessageCancel, h.confirmCancelMessage)
+	r.Post(sub(paths.Messages)+"/:id/"+paths.MessageCancel, h.cancelMessage)
 }
 
 // sub is a portal path relative to the /app group.

@@ -88,7 +88,11 @@ func (h *handlers) renderSession(c *fiber.Ctx, status int, pairForm sessions.For
 	if err != nil {
 		return err
 	}
-	p := sessions.ShowPage{Frag: h.frag(ctx), Session: sessionView(s), PairForm: pairForm, History: historyView(events)}
+	recent, err := h.recentView(ctx, tenantID, s)
+	if err != nil {
+		return err
+	}
+	p := sessions.ShowPage{Frag: h.frag(ctx), Session: sessionView(s), PairForm: pairForm, History: historyView(events), Recent: recent}
 	return httpx.Render(c, status, sessions.Show(h.shell(c, s.Name, layout.NavSessions), p))
 }
 

@@ -25,6 +25,9 @@ import (
 	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/dbtest"
 	"github.com/wagate/wagate/internal/mail"
+	"github.com/wagate/wagate/internal/media"
+	"github.com/wagate/wagate/internal/message"
+	"github.com/wagate/wagate/internal/outbox"
 	"github.com/wagate/wagate/internal/ratelimit"
 	"github.com/wagate/wagate/internal/secret"
 	"github.com/wagate/wagate/internal/session"
@@ -32,6 +35,7 @@ import (
 	"github.com/wagate/wagate/internal/web"
 	"github.com/wagate/wagate/internal/whatsapp"
 	"github.com/wagate/wagate/internal/whatsapp/simulator"
+	"github.com/wagate/wagate/internal/worker"
 )
 
 // Env is a running app and the services behind it.
@@ -39,6 +43,8 @@ type Env struct {
 	T        testing.TB
 	Server   *web.Server
 	url      string
+	redisURL string
+	log      *slog.Logger
 	Pool     *pgxpool.Pool
 	Redis    *redis.Client
 	Services web.Services
@@ -47,6 +53,10 @@ type Env struct {
 	Simulator *simulator.Connector
 	// Bus is the Redis pub/sub the session service publishes on.
 	Bus *cluster.PubSub
+	// Messaging is the app's messaging parts (Services.Messages is its Service); MediaDir holds the
+	// local media store's files.
+	Messaging *message.System
+	MediaDir  string
 }
 
 // Opts tweak the app.
@@ -57,8 +67,11 @@ type Opts struct {
 	// set, Services.MailEnabled is Mailer.Enabled(); an *Outbox records what is sent.
 	Mailer auth.Mailer
 	// SessionHost runs a session host (its own registered instance) beside the app, so sessions
-	// pair and connect on the simulator. Off by default: most tests need no live sessions.
+	// pair and connect on the simulator, and the worker role (send tasks, sweeper) on the same
+	// instance, so messages go out. Off by default: most tests need no live sessions.
 	SessionHost bool
+	// Messaging tunes the messaging parts (default: WebtestMessaging, quick sweeps and claims).
+	Messaging func(*message.SystemConfig)
 	// Sim tweaks the simulator's options (default: fast polling, a 10 s first QR code, then 2 s).
 	Sim func(*simulator.Options)
 	// Connector, when set, opens the WhatsApp connector the app and its session host use instead of
@@ -140,7 +153,31 @@ func New(t testing.TB, o *Opts) *Env {
 	}
 	base := "http://" + ln.Addr().String()
 	e.url = base
+	e.MediaDir = t.TempDir()
+	mediaStore, err := media.NewLocal(media.LocalConfig{Dir: e.MediaDir, BaseURL: base, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mediaSvc := media.NewService(pool, mediaStore, media.Config{EgressAllow: []string{"127.0.0.1", "::1"}, TempDir: t.TempDir(), Log: log})
+	enq, err := worker.NewEnqueuer(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = enq.Close() })
+	mcfg := WebtestMessaging()
+	if o.Messaging != nil {
+		o.Messaging(&mcfg)
+	}
+	e.redisURL, e.log = redisURL, log
+	e.Messaging = message.NewSystem(pool, message.Infra{Pacer: ratelimit.NewPacer(rdb), RPC: cluster.RPCFactory(rdb, 32, log)}, enq, message.MediaStore(mediaSvc), mcfg, log)
+	feedCtx, stopFeed := context.WithCancel(context.Background())
+	feed := outbox.NewFeed(pool, log, 50*time.Millisecond)
+	go feed.Run(feedCtx)
+	t.Cleanup(stopFeed)
 	e.Services = web.Services{
+		Messages:    e.Messaging.Service,
+		Media:       mediaSvc,
+		Feed:        feed,
 		DB:          pool,
 		Users:       auth.NewService(pool, pw, throttle, keys, mailer, log, auth.Config{BaseURL: base}),
 		Operators:   auth.NewOperators(pool, pw, throttle, keys, log),
@@ -182,7 +219,7 @@ func (e *Env) startHost(t testing.TB, simOpts simulator.Options, conn whatsapp.C
 		conn = simulator.NewConnector(e.Pool, simOpts)
 	}
 	host, err := session.NewHost(e.Pool, conn, e.Bus, session.HostConfig{
-		Instance: inst.ID,
+		Instance: inst.ID, Inbound: e.Messaging.Inbound.Handle,
 		Lease: cluster.LeaseConfig{TTL: 3 * time.Second, RenewEvery: 300 * time.Millisecond, StopMargin: time.Second,
 			PlaceFresh: 12 * time.Second, OrphanGrace: 2 * time.Second},
 		BackoffMin: 200 * time.Millisecond, BackoffMax: time.Second, ParkAfter: 3, ParkWindow: time.Minute,
@@ -192,13 +229,40 @@ func (e *Env) startHost(t testing.TB, simOpts simulator.Options, conn whatsapp.C
 		cancel()
 		t.Fatal(err)
 	}
+	// The host's instance is the one whose executor sends: the app's router learns it here.
+	e.Messaging.SetInstance(inst.ID)
+	e.Messaging.AttachHost(host)
 	done := make(chan struct{})
 	go func() { defer close(done); host.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	go e.Messaging.RunHost(ctx)
+	wrk, err := worker.NewServer(e.redisURL, worker.Config{Concurrency: 20}, e.log)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	wrk.HandleMessages(e.Messaging.Dispatcher)
+	if err := wrk.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	go e.Messaging.Sweeper.Run(ctx)
+	t.Cleanup(func() { cancel(); wrk.Shutdown(); <-done })
+}
+
+// WebtestMessaging are the messaging timings in webtest: sweeps and promotions every 100 ms, a lost
+// task re-enqueued after 2 s, claims of 10 s.
+func WebtestMessaging() message.SystemConfig {
+	return message.SystemConfig{
+		Dispatch: message.DispatchConfig{ClaimTTL: 10 * time.Second},
+		Sweep:    message.SweepConfig{PromoteEvery: 100 * time.Millisecond, SweepEvery: 500 * time.Millisecond, Grace: 2 * time.Second},
+	}
 }
 
 // URL is the app's base URL.
 func (e *Env) URL() string { return e.url }
+
+// RedisURL is the Redis database the app and its Asynq queues use.
+func (e *Env) RedisURL() string { return e.redisURL }
 
 // Browser is a client with its own cookie jar, like one browser profile. It does not follow
 // redirects, so tests see them.

@@ -96,6 +96,24 @@
     }
   });
 
+  // Live pages (htmx SSE streams) must not keep their stream while in the back/forward cache:
+  // Chrome keeps a cached page's EventSource open, and six of them take every connection the
+  // browser allows to this server, so the next page waits until a stream ends. Close them when the
+  // page is hidden; a page restored from the cache reloads, to show the current state.
+  window.addEventListener("pagehide", function () {
+    document.querySelectorAll("[sse-connect]").forEach(function (el) {
+      var data = el["htmx-internal-data"];
+      if (data && data.sseEventSource) {
+        data.sseEventSource.close();
+      }
+    });
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.querySelector("[sse-connect]")) {
+      window.location.reload();
+    }
+  });
+
   // Forms that change something small but not undoable ask first.
   document.addEventListener("submit", function (event) {
     var form = event.target;

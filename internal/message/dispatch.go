@@ -1,0 +1,409 @@
+package message
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wagate/wagate/internal/cluster"
+	"github.com/wagate/wagate/internal/ratelimit"
+	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/whatsapp"
+)
+
+// RetryError tells the worker to run the task again after After. Failure false means nothing went
+// wrong (a pacing wait, a session that is down): the task's retry budget is not spent.
+type RetryError struct {
+	After   time.Duration
+	Failure bool
+	Reason  string
+}
+
+func (e *RetryError) Error() string { return fmt.Sprintf("retry in %s: %s", e.After, e.Reason) }
+
+// DispatchConfig tunes the worker side of sends.
+type DispatchConfig struct {
+	// ClaimTTL is how long a worker's claim on a message lasts; past it another worker sends it again
+	// with the same WhatsApp id (the at-least-once window). Default 60 s.
+	ClaimTTL time.Duration
+	// RPCTimeout bounds waiting for another instance's holder. Default ClaimTTL - 5 s.
+	RPCTimeout time.Duration
+	// Ahead is how early a paced task may run and leave the last wait to the holder's gate. Default 250 ms.
+	Ahead time.Duration
+}
+
+// Dispatcher runs one message's send task (the worker side): expiry, per-recipient order, the
+// session's pace across the cluster (a Redis ticket: the task goes back to the queue until its slot
+// instead of holding a worker), the claim, and the hand-over to the session's holder.
+type Dispatcher struct {
+	kicker Kicker
+	db     store.DB
+	pacer  *ratelimit.Pacer
+	router *Router
+	cfg    DispatchConfig
+	log    *slog.Logger
+}
+
+// NewDispatcher returns the worker side of sends.
+func NewDispatcher(db store.DB, pacer *ratelimit.Pacer, router *Router, cfg DispatchConfig, log *slog.Logger) *Dispatcher {
+	if cfg.ClaimTTL <= 0 {
+		cfg.ClaimTTL = 60 * time.Second
+	}
+	if cfg.RPCTimeout <= 0 {
+		cfg.RPCTimeout = max(cfg.ClaimTTL-5*time.Second, cfg.ClaimTTL/2)
+	}
+	if cfg.Ahead <= 0 {
+		cfg.Ahead = 250 * time.Millisecond
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	router.rpcTimeout = cfg.RPCTimeout
+	return &Dispatcher{db: db, pacer: pacer, router: router, cfg: cfg, log: log.With("component", "message_dispatch")}
+}
+
+// PacingWait, when set, is told of each wait the pace imposed on a task.
+var PacingWait func(time.Duration)
+
+// Process runs the send task of one message. nil: nothing more to do (sent, failed, canceled,
+// expired, gone); *RetryError: run again later; another error: a failure, retried with backoff.
+func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error {
+	q := store.New(d.db)
+	row, err := q.MessageGet(ctx, store.MessageGetParams{TenantID: tenantID, ID: id})
+	if store.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("send task: %w", err)
+	}
+	now := time.Now()
+	switch Status(row.Status) {
+	case StatusQueued:
+	case StatusSending:
+		if row.ClaimUntil != nil && row.ClaimUntil.After(now) {
+			// Another worker is on it (or was, and its claim has not run out yet).
+			return &RetryError{After: row.ClaimUntil.Sub(now) + 100*time.Millisecond, Reason: "claimed by another worker"}
+		}
+	default:
+		// scheduled: the promoter queues it when due; anything else is done.
+		d.release(ctx, id)
+		return nil
+	}
+	if row.ExpiresAt != nil && !row.ExpiresAt.After(now) {
+		return d.expire(ctx, row)
+	}
+	sess, err := q.MessageSessionInfo(ctx, store.MessageSessionInfoParams{TenantID: tenantID, ID: row.SessionID})
+	if store.IsNotFound(err) {
+		return nil // the session was deleted, and its messages with it
+	} else if err != nil {
+		return fmt.Errorf("send task: session: %w", err)
+	}
+	if sess.DeviceJid == "" && sess.HolderInstanceID == nil {
+		return d.fail(ctx, row, whatsapp.ErrLoggedOut)
+	}
+	if sess.HolderInstanceID == nil || sess.HolderFence == nil {
+		return &RetryError{After: d.waitForSession(row), Reason: "no instance holds the session"}
+	}
+	if row.Status == string(StatusQueued) {
+		earlier, err := q.MessageEarlierUnsent(ctx, store.MessageEarlierUnsentParams{TenantID: tenantID,
+			SessionID: row.SessionID, ChatJid: row.ChatJid, ID: row.ID})
+		if err != nil {
+			return fmt.Errorf("send task: order: %w", err)
+		}
+		if len(earlier) > 0 {
+			return &RetryError{After: time.Second, Reason: fmt.Sprintf("an earlier message to the same chat goes first (%s, %s)",
+				earlier[0].ID, earlier[0].Status)}
+		}
+	}
+	if d.pacer != nil {
+		wait, err := d.pacer.Ticket(ctx, row.SessionID.String(), id.String(), paceOf(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs))
+		if err != nil {
+			// Redis trouble: the holder's gate still paces, so a send may go ahead; the queue does not
+			// spin on an unreachable Redis either way (Asynq needs it too).
+			d.log.WarnContext(ctx, "pacing unavailable", "err", err)
+		} else if wait > d.cfg.Ahead {
+			if PacingWait != nil {
+				PacingWait(wait)
+			}
+			return &RetryError{After: wait, Reason: "pacing"}
+		}
+	}
+
+	claimed, err := d.claim(ctx, row)
+	if err != nil {
+		return err
+	}
+	if claimed == nil {
+		return nil
+	}
+	t := Target{TenantID: tenantID, SessionID: row.SessionID, Fence: *sess.HolderFence}
+	res, err := d.router.Send(ctx, *sess.HolderInstanceID, ExecRequest{Target: t, MessageID: id})
+	if err != nil {
+		// The holder may or may not have sent it: the row stays claimed, and once the claim runs out
+		// the message is sent again with the same WhatsApp id (recipients' apps show it once).
+		return &RetryError{After: time.Until(*claimed.ClaimUntil) + 100*time.Millisecond, Failure: true,
+			Reason: "holder did not answer: " + err.Error()}
+	}
+	switch res.Outcome {
+	case OutcomeSent, OutcomeFailed, OutcomeSkipped:
+		d.release(ctx, id)
+		d.kickNext(ctx, claimed)
+		return nil
+	case OutcomeNotHeld:
+		if _, err := q.MessageRequeue(ctx, store.MessageRequeueParams{TenantID: tenantID, ID: id,
+			ErrorCode: claimed.ErrorCode, ErrorReason: claimed.ErrorReason}); err != nil && !store.IsNotFound(err) {
+			return fmt.Errorf("send task: requeue: %w", err)
+		}
+		return &RetryError{After: time.Second, Reason: "the session changed holder"}
+	default: // requeued
+		if res.RetryAfter > 0 {
+			return &RetryError{After: res.RetryAfter, Reason: "holder asked to wait"}
+		}
+		return &RetryError{After: backoff(int(claimed.Attempts)), Failure: true, Reason: res.Reason}
+	}
+}
+
+// Kicker runs a waiting task now (the worker's Enqueuer): the next message to a chat need not wait
+// out its retry delay once the one before it is done.
+type Kicker interface {
+	Kick(ctx context.Context, queue string, messageID uuid.UUID)
+}
+
+// SetKicker lets the dispatcher wake the next message of a chat when one is done.
+func (d *Dispatcher) SetKicker(k Kicker) { d.kicker = k }
+
+// kickNext wakes the next queued message to the same chat. Per-recipient order makes it wait for
+// this one; without a kick it would sit out its retry delay (whole seconds in Asynq), and a burst to
+// one recipient would crawl.
+func (d *Dispatcher) kickNext(ctx context.Context, row *store.Message) {
+	if d.kicker == nil || row == nil {
+		return
+	}
+	next, err := store.New(d.db).MessageNextUnsent(ctx, store.MessageNextUnsentParams{TenantID: row.TenantID,
+		SessionID: row.SessionID, ChatJid: row.ChatJid, ID: row.ID})
+	if err != nil || len(next) == 0 {
+		return
+	}
+	d.kicker.Kick(ctx, next[0].Queue, next[0].ID)
+}
+
+// claim marks the message sending for ClaimTTL. nil without error: someone else changed it meanwhile.
+func (d *Dispatcher) claim(ctx context.Context, row store.Message) (*store.Message, error) {
+	var claimed store.Message
+	err := store.WithTx(ctx, d.db, func(q *store.Queries) error {
+		var err error
+		claimed, err = q.MessageClaim(ctx, store.MessageClaimParams{TenantID: row.TenantID, ID: row.ID,
+			ClaimUntil: ptr(time.Now().Add(d.cfg.ClaimTTL))})
+		if err != nil {
+			return err
+		}
+		if row.Status == string(StatusQueued) {
+			return recordStatus(ctx, q, claimed, "")
+		}
+		return recordStatus(ctx, q, claimed, "Sending again: the previous attempt's outcome is unknown.")
+	})
+	if store.IsNotFound(err) {
+		cur, gerr := store.New(d.db).MessageGet(ctx, store.MessageGetParams{TenantID: row.TenantID, ID: row.ID})
+		if gerr == nil && (cur.Status == string(StatusQueued) || cur.Status == string(StatusSending)) {
+			return nil, &RetryError{After: time.Second, Reason: "claim refused: an earlier message to the same chat goes first"}
+		}
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("send task: claim: %w", err)
+	}
+	if row.Status == string(StatusQueued) {
+		observeStatus(StatusSending, fromRow(claimed))
+	}
+	return &claimed, nil
+}
+
+func (d *Dispatcher) fail(ctx context.Context, row store.Message, cause error) error {
+	code, reason := failure(cause)
+	err := store.WithTx(ctx, d.db, func(q *store.Queries) error {
+		r, err := q.MessageFail(ctx, store.MessageFailParams{TenantID: row.TenantID, ID: row.ID, ErrorCode: code, ErrorReason: reason})
+		if err != nil {
+			return err
+		}
+		observeStatus(StatusFailed, fromRow(r))
+		return recordStatus(ctx, q, r, reason)
+	})
+	if err != nil && !store.IsNotFound(err) {
+		return fmt.Errorf("send task: fail: %w", err)
+	}
+	d.release(ctx, row.ID)
+	return nil
+}
+
+// expire ends a message whose session stayed down past its expiry, and gives its quota back.
+func (d *Dispatcher) expire(ctx context.Context, row store.Message) error {
+	err := store.WithTx(ctx, d.db, func(q *store.Queries) error {
+		r, err := q.MessageExpire(ctx, store.MessageExpireParams{TenantID: row.TenantID, ID: row.ID, ErrorReason: expiredReason})
+		if err != nil {
+			return err
+		}
+		if err := giveBack(ctx, q, r); err != nil {
+			return err
+		}
+		observeStatus(StatusExpired, fromRow(r))
+		return recordStatus(ctx, q, r, expiredReason)
+	})
+	if err != nil && !store.IsNotFound(err) {
+		return fmt.Errorf("send task: expire: %w", err)
+	}
+	d.release(ctx, row.ID)
+	return nil
+}
+
+const expiredReason = "The session was not available before the message expired; it was not sent."
+
+func (d *Dispatcher) release(ctx context.Context, id uuid.UUID) {
+	if d.pacer != nil {
+		_ = d.pacer.Release(ctx, id.String())
+	}
+}
+
+// waitForSession: how long a message waits before looking for its session's holder again.
+func (d *Dispatcher) waitForSession(row store.Message) time.Duration {
+	w := 5*time.Second + time.Duration(rand.Int64N(int64(5*time.Second)))
+	if row.ExpiresAt != nil {
+		if until := time.Until(*row.ExpiresAt); until > 0 && until < w {
+			w = until + 100*time.Millisecond
+		}
+	}
+	return w
+}
+
+// backoff after the n-th failed attempt: 2 s, 4 s, 8 s … up to 5 min, with jitter.
+func backoff(n int) time.Duration {
+	d := 2 * time.Second << min(max(n-1, 0), 8)
+	d = min(d, 5*time.Minute)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Router hands a send (or a question) to the session's holder: in-process when that is this
+// instance, else by a Redis request/reply to the holder's instance.
+type Router struct {
+	self       uuid.UUID
+	local      *Executor
+	rpc        *cluster.RPC
+	rpcTimeout time.Duration
+}
+
+// RPC method names.
+const (
+	rpcSend         = "message.send"
+	rpcGroups       = "session.groups"
+	rpcCheckNumbers = "session.check_numbers"
+)
+
+// NewRouter returns a router for instance self. local is this instance's Executor (nil when it runs
+// no session host); rpc may be nil in a single-process setup.
+func NewRouter(self uuid.UUID, local *Executor, rpc *cluster.RPC) *Router {
+	return &Router{self: self, local: local, rpc: rpc, rpcTimeout: 55 * time.Second}
+}
+
+func (r *Router) isLocal(instance uuid.UUID) bool { return instance == r.self && r.local != nil }
+
+// Send asks the holder on instance to send a claimed message.
+func (r *Router) Send(ctx context.Context, instance uuid.UUID, req ExecRequest) (ExecResult, error) {
+	if r.isLocal(instance) {
+		return r.local.Execute(ctx, req)
+	}
+	if r.rpc == nil {
+		return ExecResult{Outcome: OutcomeNotHeld}, nil
+	}
+	var res ExecResult
+	err := r.rpc.Call(ctx, instance, rpcSend, req, &res, r.rpcTimeout)
+	return res, err
+}
+
+type numbersRequest struct {
+	Target
+	Phones []string `json:"phones"`
+}
+
+// Groups asks the holder on instance for the session's groups.
+func (r *Router) Groups(ctx context.Context, instance uuid.UUID, t Target) ([]whatsapp.Group, error) {
+	if r.isLocal(instance) {
+		return r.local.Groups(ctx, t)
+	}
+	var gs []whatsapp.Group
+	return gs, r.call(ctx, instance, rpcGroups, t, &gs)
+}
+
+// CheckNumbers asks the holder on instance which phones are on WhatsApp.
+func (r *Router) CheckNumbers(ctx context.Context, instance uuid.UUID, t Target, phones []string) ([]whatsapp.NumberStatus, error) {
+	if r.isLocal(instance) {
+		return r.local.CheckNumbers(ctx, t, phones)
+	}
+	var res []whatsapp.NumberStatus
+	return res, r.call(ctx, instance, rpcCheckNumbers, numbersRequest{Target: t, Phones: phones}, &res)
+}
+
+func (r *Router) call(ctx context.Context, instance uuid.UUID, method string, req, resp any) error {
+	if r.rpc == nil {
+		return ErrSessionUnavailable
+	}
+	err := r.rpc.Call(ctx, instance, method, req, resp, 20*time.Second)
+	var re *cluster.RemoteError
+	if errors.As(err, &re) && re.Code == codeUnavailable || errors.Is(err, cluster.ErrRPCTimeout) {
+		return ErrSessionUnavailable
+	}
+	return err
+}
+
+const codeUnavailable = "session_unavailable"
+
+// Serve answers other instances' requests for the sessions this instance holds, until ctx ends.
+func (r *Router) Serve(ctx context.Context, workers int) {
+	if r.rpc == nil || r.local == nil {
+		return
+	}
+	r.rpc.Serve(ctx, workers, func(ctx context.Context, method string, payload json.RawMessage) (any, error) {
+		switch method {
+		case rpcSend:
+			var req ExecRequest
+			if err := json.Unmarshal(payload, &req); err != nil {
+				return nil, err
+			}
+			return r.local.Execute(ctx, req)
+		case rpcGroups:
+			var t Target
+			if err := json.Unmarshal(payload, &t); err != nil {
+				return nil, err
+			}
+			gs, err := r.local.Groups(ctx, t)
+			return gs, rpcErr(err)
+		case rpcCheckNumbers:
+			var req numbersRequest
+			if err := json.Unmarshal(payload, &req); err != nil {
+				return nil, err
+			}
+			res, err := r.local.CheckNumbers(ctx, req.Target, req.Phones)
+			return res, rpcErr(err)
+		}
+		return nil, fmt.Errorf("unknown method %q", method)
+	})
+}
+
+type codedError struct {
+	code string
+	err  error
+}
+
+func (e codedError) Error() string   { return e.err.Error() }
+func (e codedError) RPCCode() string { return e.code }
+
+func rpcErr(err error) error {
+	if errors.Is(err, ErrSessionUnavailable) {
+		return codedError{code: codeUnavailable, err: err}
+	}
+	return err
+}

@@ -1,0 +1,393 @@
+package message
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wagate/wagate/internal/ratelimit"
+	"github.com/wagate/wagate/internal/session"
+	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/whatsapp"
+)
+
+// Target names a session on its holder: the fence is the lease counter the caller saw, so a holder
+// that has lost (or never had) that holding refuses.
+type Target struct {
+	TenantID  uuid.UUID `json:"tenant_id"`
+	SessionID uuid.UUID `json:"session_id"`
+	Fence     int64     `json:"fence"`
+}
+
+// ExecRequest asks a session's holder to send a claimed message.
+type ExecRequest struct {
+	Target
+	MessageID uuid.UUID `json:"message_id"`
+}
+
+// Outcomes of an ExecRequest.
+const (
+	OutcomeSent     = "sent"     // WhatsApp acknowledged it; the row says sent
+	OutcomeFailed   = "failed"   // refused for good; the row says failed with the reason
+	OutcomeRequeued = "requeued" // back to queued; try again after RetryAfter (0: the caller's backoff)
+	OutcomeNotHeld  = "not_held" // this process does not hold the session under that fence; nothing changed
+	OutcomeSkipped  = "skipped"  // the row was not claimed for sending (canceled, done): nothing to do
+)
+
+// ExecResult is what the holder did.
+type ExecResult struct {
+	Outcome    string        `json:"outcome"`
+	RetryAfter time.Duration `json:"retry_after"`
+	Reason     string        `json:"reason,omitempty"`
+}
+
+// HostView is the session host as senders see it (session.Host satisfies it).
+type HostView interface {
+	Held(id uuid.UUID) (session.Held, whatsapp.Driver, bool)
+}
+
+// Executor sends messages on the sessions this process holds (the holder side of a send). Its
+// writes of a send's outcome are fenced by the lease (invariant 3); a last per-session gate just
+// before Send keeps pacing gaps that a Redis hop could otherwise shrink.
+type Executor struct {
+	db       store.DB
+	host     HostView
+	media    Media
+	gate     *ratelimit.Gate
+	instance uuid.UUID
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	numbers map[string]numberEntry // session/digits → canonical JID, so each recipient is looked up once a day
+	seeded  map[uuid.UUID]int64    // session → fence the gate was seeded under
+}
+
+type numberEntry struct {
+	jid whatsapp.JID
+	on  bool
+	at  time.Time
+}
+
+const (
+	numberCacheTTL = 24 * time.Hour
+	numberCacheMax = 100_000
+	// gateMaxWait: a send whose gate would wait longer goes back to the queue instead of holding a worker.
+	gateMaxWait = 3 * time.Second
+)
+
+// NewExecutor returns the holder-side sender for the sessions host holds on instance.
+func NewExecutor(db store.DB, host HostView, media Media, instance uuid.UUID, log *slog.Logger) *Executor {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Executor{db: db, host: host, media: media, gate: ratelimit.NewGate(), instance: instance,
+		log: log.With("component", "message_executor"), numbers: map[string]numberEntry{}, seeded: map[uuid.UUID]int64{}}
+}
+
+// Execute sends the claimed message req names, on this process's driver of its session.
+func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, error) {
+	drv, ok := e.held(req.Target)
+	if !ok {
+		return ExecResult{Outcome: OutcomeNotHeld}, nil
+	}
+	q := store.New(e.db)
+	row, err := q.MessageGet(ctx, store.MessageGetParams{TenantID: req.TenantID, ID: req.MessageID})
+	if store.IsNotFound(err) {
+		return ExecResult{Outcome: OutcomeSkipped}, nil
+	} else if err != nil {
+		return ExecResult{}, fmt.Errorf("execute: %w", err)
+	}
+	if row.Status != string(StatusSending) {
+		return ExecResult{Outcome: OutcomeSkipped}, nil
+	}
+	if st := drv.State(); !st.Connected || !st.LoggedIn {
+		return e.requeue(ctx, row, "session_unavailable", "The session is not connected; the message waits for it.", 5*time.Second)
+	}
+	sess, err := q.MessageSessionInfo(ctx, store.MessageSessionInfoParams{TenantID: req.TenantID, ID: req.SessionID})
+	if err != nil {
+		return ExecResult{}, fmt.Errorf("execute: session: %w", err)
+	}
+	out, err := e.build(ctx, drv, row)
+	if err != nil {
+		return e.outcome(ctx, req, row, err)
+	}
+	e.seed(ctx, req)
+	release, err := e.gate.Acquire(ctx, req.SessionID.String(), paceOf(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs), gateMaxWait)
+	var we *ratelimit.WaitError
+	if errors.As(err, &we) {
+		return e.requeueQuiet(ctx, row, we.Wait)
+	} else if err != nil {
+		return ExecResult{}, fmt.Errorf("execute: gate: %w", err)
+	}
+	// The claim bounds the send: past it, another worker may claim the message again.
+	sctx, cancel := context.WithDeadline(ctx, claimDeadline(row))
+	defer cancel()
+	t0 := time.Now()
+	sent, err := drv.Send(sctx, out)
+	release(err == nil)
+	if err != nil {
+		return e.outcome(ctx, req, row, err)
+	}
+	if ObserveSend != nil {
+		ObserveSend(time.Since(t0), time.Since(row.CreatedAt))
+	}
+	ts := sent.Timestamp
+	var marked store.Message
+	err = store.WithTx(ctx, e.db, func(q *store.Queries) error {
+		marked, err = q.MessageHostMarkSent(ctx, store.MessageHostMarkSentParams{TenantID: req.TenantID, ID: req.MessageID,
+			WaTimestamp: &ts, ChatJid: out.To.String(), InstanceID: e.instance, Fence: req.Fence})
+		if err != nil {
+			return err
+		}
+		return recordStatus(ctx, q, marked, "")
+	})
+	if store.IsNotFound(err) {
+		// A receipt got there first (fine), or the lease was lost under us: the message did go out,
+		// and a new holder resends it after the claim runs out (the at-least-once window).
+		e.log.InfoContext(ctx, "sent, but the row was not marked sent", "message_id", req.MessageID)
+		return ExecResult{Outcome: OutcomeSent}, nil
+	} else if err != nil {
+		return ExecResult{}, fmt.Errorf("execute: mark sent: %w", err)
+	}
+	observeStatus(StatusSent, fromRow(marked))
+	return ExecResult{Outcome: OutcomeSent}, nil
+}
+
+func claimDeadline(row store.Message) time.Time {
+	d := time.Now().Add(30 * time.Second)
+	if row.ClaimUntil != nil {
+		d = row.ClaimUntil.Add(-2 * time.Second)
+	}
+	if min := time.Now().Add(2 * time.Second); d.Before(min) {
+		d = min
+	}
+	return d
+}
+
+func (e *Executor) held(t Target) (whatsapp.Driver, bool) {
+	if e == nil || e.host == nil {
+		return nil, false
+	}
+	h, drv, ok := e.host.Held(t.SessionID)
+	if !ok || drv == nil || h.Fence != t.Fence || h.TenantID != t.TenantID {
+		return nil, false
+	}
+	return drv, true
+}
+
+// seed gives the gate the session's latest sends when this holder first sends on it under this fence
+// (it may have just taken the session over from another instance).
+func (e *Executor) seed(ctx context.Context, req ExecRequest) {
+	e.mu.Lock()
+	done := e.seeded[req.SessionID] == req.Fence
+	e.seeded[req.SessionID] = req.Fence
+	e.mu.Unlock()
+	if done {
+		return
+	}
+	times, err := store.New(e.db).MessageRecentSendTimes(ctx, store.MessageRecentSendTimesParams{TenantID: req.TenantID,
+		SessionID: req.SessionID, MaxRows: 1000})
+	if err != nil {
+		e.log.WarnContext(ctx, "seed pacing gate", "session_id", req.SessionID, "err", err)
+		return
+	}
+	e.gate.Seed(req.SessionID.String(), times)
+}
+
+// build turns a row into what the driver sends: the canonical recipient (asked of WhatsApp once a
+// day per number: it may differ from the number given), the media opener, the quoted message.
+func (e *Executor) build(ctx context.Context, drv whatsapp.Driver, row store.Message) (whatsapp.Outgoing, error) {
+	m := fromRow(row)
+	to, err := whatsapp.ParseJID(row.ChatJid)
+	if err != nil {
+		return whatsapp.Outgoing{}, fmt.Errorf("%w: %v", whatsapp.ErrInvalidRecipient, err)
+	}
+	if to.Server == whatsapp.ServerUser {
+		if to, err = e.canonical(ctx, drv, row.SessionID, to); err != nil {
+			return whatsapp.Outgoing{}, err
+		}
+	}
+	out := whatsapp.Outgoing{ID: whatsapp.MessageID(row.WaID), To: to, Kind: m.Kind, Location: m.Location, Contact: m.Contact}
+	switch m.Kind {
+	case whatsapp.KindText:
+		out.Text = m.Text
+	case whatsapp.KindImage, whatsapp.KindVideo, whatsapp.KindAudio, whatsapp.KindDocument, whatsapp.KindSticker:
+		if row.MediaID == nil || e.media == nil {
+			return out, fmt.Errorf("%w: the file was deleted", whatsapp.ErrMediaRejected)
+		}
+		info, err := e.media.Info(ctx, row.TenantID, *row.MediaID)
+		if err != nil {
+			return out, fmt.Errorf("%w: the file is gone: %v", whatsapp.ErrMediaRejected, err)
+		}
+		tenantID, mediaID := row.TenantID, *row.MediaID
+		out.Media = &whatsapp.Media{MIME: info.MIME, Size: info.Size, Open: func(ctx context.Context) (io.ReadCloser, error) {
+			return e.media.Open(ctx, tenantID, mediaID)
+		}}
+		out.Caption, out.FileName, out.VoiceNote = m.Text, m.FileName, m.VoiceNote
+	}
+	if row.ReplyTo != "" {
+		quote := &whatsapp.Quote{ID: whatsapp.MessageID(row.ReplyTo)}
+		orig, err := store.New(e.db).MessageFindForReply(ctx, store.MessageFindForReplyParams{TenantID: row.TenantID,
+			SessionID: row.SessionID, Ref: row.ReplyTo})
+		if err == nil {
+			quote.Text = orig.Body
+			if orig.Direction == string(DirectionIn) && !orig.FromMe {
+				quote.Sender, _ = whatsapp.ParseJID(orig.SenderJid)
+			}
+		}
+		out.ReplyTo = quote
+	}
+	return out, nil
+}
+
+func (e *Executor) canonical(ctx context.Context, drv whatsapp.Driver, sessionID uuid.UUID, to whatsapp.JID) (whatsapp.JID, error) {
+	key := sessionID.String() + "/" + to.User
+	e.mu.Lock()
+	ent, ok := e.numbers[key]
+	e.mu.Unlock()
+	if !ok || time.Since(ent.at) > numberCacheTTL {
+		res, err := drv.CheckNumbers(ctx, []string{to.User})
+		if err != nil {
+			return to, err
+		}
+		ent = numberEntry{at: time.Now()}
+		for _, r := range res {
+			if r.OnWhatsApp && !r.JID.IsEmpty() {
+				ent.on, ent.jid = true, r.JID
+			}
+		}
+		e.mu.Lock()
+		if len(e.numbers) >= numberCacheMax {
+			clear(e.numbers)
+		}
+		e.numbers[key] = ent
+		e.mu.Unlock()
+	}
+	if !ent.on {
+		return to, whatsapp.ErrNotOnWhatsApp
+	}
+	return ent.jid, nil
+}
+
+// outcome records a failed send: at once for good when retrying cannot help, else back to the queue.
+func (e *Executor) outcome(ctx context.Context, req ExecRequest, row store.Message, err error) (ExecResult, error) {
+	code, reason := failure(err)
+	if whatsapp.IsPermanent(err) {
+		var failed store.Message
+		txErr := store.WithTx(ctx, e.db, func(q *store.Queries) error {
+			var err error
+			failed, err = q.MessageFail(ctx, store.MessageFailParams{TenantID: req.TenantID, ID: req.MessageID,
+				ErrorCode: code, ErrorReason: reason})
+			if err != nil {
+				return err
+			}
+			return recordStatus(ctx, q, failed, reason)
+		})
+		if store.IsNotFound(txErr) {
+			return ExecResult{Outcome: OutcomeSkipped}, nil
+		} else if txErr != nil {
+			return ExecResult{}, fmt.Errorf("execute: mark failed: %w", txErr)
+		}
+		observeStatus(StatusFailed, fromRow(failed))
+		return ExecResult{Outcome: OutcomeFailed, Reason: reason}, nil
+	}
+	var after time.Duration
+	var rl *whatsapp.RateLimitedError
+	if errors.As(err, &rl) {
+		after = rl.RetryAfter
+	}
+	e.log.WarnContext(ctx, "send failed; will retry", "message_id", req.MessageID, "err", err)
+	return e.requeue(ctx, row, code, reason, after)
+}
+
+func (e *Executor) requeue(ctx context.Context, row store.Message, code, reason string, after time.Duration) (ExecResult, error) {
+	err := store.WithTx(ctx, e.db, func(q *store.Queries) error {
+		r, err := q.MessageRequeue(ctx, store.MessageRequeueParams{TenantID: row.TenantID, ID: row.ID, ErrorCode: code, ErrorReason: reason})
+		if err != nil {
+			return err
+		}
+		return recordStatus(ctx, q, r, reason)
+	})
+	if store.IsNotFound(err) {
+		return ExecResult{Outcome: OutcomeSkipped}, nil
+	} else if err != nil {
+		return ExecResult{}, fmt.Errorf("execute: requeue: %w", err)
+	}
+	return ExecResult{Outcome: OutcomeRequeued, RetryAfter: after, Reason: reason}, nil
+}
+
+// requeueQuiet puts a message back for a pacing wait: nothing went wrong, so no event and no error.
+func (e *Executor) requeueQuiet(ctx context.Context, row store.Message, after time.Duration) (ExecResult, error) {
+	_, err := store.New(e.db).MessageRequeue(ctx, store.MessageRequeueParams{TenantID: row.TenantID, ID: row.ID,
+		ErrorCode: row.ErrorCode, ErrorReason: row.ErrorReason})
+	if err != nil && !store.IsNotFound(err) {
+		return ExecResult{}, fmt.Errorf("execute: requeue: %w", err)
+	}
+	return ExecResult{Outcome: OutcomeRequeued, RetryAfter: after}, nil
+}
+
+// Groups lists the groups of a held session.
+func (e *Executor) Groups(ctx context.Context, t Target) ([]whatsapp.Group, error) {
+	drv, ok := e.held(t)
+	if !ok {
+		return nil, ErrSessionUnavailable
+	}
+	gs, err := drv.Groups(ctx)
+	if errors.Is(err, whatsapp.ErrNotConnected) {
+		return nil, ErrSessionUnavailable
+	}
+	return gs, err
+}
+
+// CheckNumbers asks WhatsApp about phones (international digits) on a held session.
+func (e *Executor) CheckNumbers(ctx context.Context, t Target, phones []string) ([]whatsapp.NumberStatus, error) {
+	drv, ok := e.held(t)
+	if !ok {
+		return nil, ErrSessionUnavailable
+	}
+	res, err := drv.CheckNumbers(ctx, phones)
+	if errors.Is(err, whatsapp.ErrNotConnected) {
+		return nil, ErrSessionUnavailable
+	}
+	return res, err
+}
+
+// failure turns a send error into a stable code and a sentence for people.
+func failure(err error) (code, reason string) {
+	var se *whatsapp.ServerError
+	var rl *whatsapp.RateLimitedError
+	switch {
+	case errors.Is(err, whatsapp.ErrNotOnWhatsApp):
+		return "not_on_whatsapp", "The number is not on WhatsApp."
+	case errors.Is(err, whatsapp.ErrInvalidRecipient):
+		return "invalid_recipient", "WhatsApp does not accept this recipient."
+	case errors.Is(err, whatsapp.ErrMediaRejected):
+		return "media_rejected", "WhatsApp rejected the file (or it is no longer stored)."
+	case errors.Is(err, whatsapp.ErrNotInGroup):
+		return "not_in_group", "The session's account is not in that group."
+	case errors.Is(err, whatsapp.ErrMessageTooLarge):
+		return "too_large", "The message is too large for WhatsApp."
+	case errors.Is(err, whatsapp.ErrLoggedOut), errors.Is(err, whatsapp.ErrNotPaired):
+		return "logged_out", "The session was logged out of WhatsApp; pair it again and resend."
+	case errors.Is(err, whatsapp.ErrNotConnected):
+		return "session_unavailable", "The session is not connected; the message waits for it."
+	case errors.As(err, &rl):
+		return "rate_limited", "WhatsApp asked to slow down; retrying later."
+	case errors.As(err, &se):
+		return fmt.Sprintf("whatsapp_%d", se.Code), fmt.Sprintf("WhatsApp refused the message (error %d).", se.Code)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout", "WhatsApp did not acknowledge the message in time; retrying."
+	}
+	return "send_error", "Sending failed; retrying."
+}
+
+func paceOf(perMinute, minMs, maxMs int32) ratelimit.Pace {
+	return ratelimit.Pace{PerMinute: int(perMinute), DelayMin: time.Duration(minMs) * time.Millisecond,
+		DelayMax: time.Duration(maxMs) * time.Millisecond}
+}

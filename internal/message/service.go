@@ -1,0 +1,609 @@
+package message
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/wagate/wagate/internal/ratelimit"
+	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/validate"
+	"github.com/wagate/wagate/internal/whatsapp"
+)
+
+// Limits on what a message may carry. WhatsApp documents no text limit; these are generous.
+const (
+	maxTextRunes     = 4096
+	maxCaptionRunes  = 1024
+	maxFileName      = 255
+	maxScheduleAhead = 366 * 24 * time.Hour
+	defaultPageSize  = 50
+	maxPageSize      = 200
+	// IdempotencyTTL is how long an Idempotency-Key's first response is kept (DESIGN.md Contracts).
+	IdempotencyTTL = 24 * time.Hour
+)
+
+// MediaInfo is what a send needs to know about a stored file.
+type MediaInfo struct {
+	ID        uuid.UUID
+	MIME      string
+	Size      int64
+	FileName  string
+	Kind      whatsapp.Kind // image, video, audio or document
+	VoiceNote bool          // OGG/Opus audio
+}
+
+// Media is the part of the media store messages use. Info of an unknown id (or another tenant's)
+// returns an error for which IsNotFound-like checks are done by the caller: any error is "no such media".
+type Media interface {
+	Info(ctx context.Context, tenantID, id uuid.UUID) (MediaInfo, error)
+	Open(ctx context.Context, tenantID, id uuid.UUID) (io.ReadCloser, error)
+}
+
+// Config tunes messaging. Zero values take the defaults.
+type Config struct {
+	// Expiry is how long an unsent message waits for its session (MESSAGE_EXPIRY, default 24 h).
+	Expiry time.Duration
+}
+
+// Deps are the message service's collaborators. Any may be nil: without Enqueuer messages wait for
+// the sweeper; without Media media sends are refused; without Router groups and number checks answer
+// ErrSessionUnavailable; without Pacer number checks are not paced.
+type Deps struct {
+	Enqueuer Enqueuer
+	Media    Media
+	Router   *Router
+	Pacer    *ratelimit.Pacer
+}
+
+// Service carries out tenants' requests on messages (HTTP, API).
+type Service struct {
+	db     store.DB
+	enq    Enqueuer
+	media  Media
+	router *Router
+	pacer  *ratelimit.Pacer
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// NewService returns the message service.
+func NewService(db store.DB, d Deps, cfg Config, log *slog.Logger) *Service {
+	if cfg.Expiry <= 0 {
+		cfg.Expiry = 24 * time.Hour
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, enq: d.Enqueuer, media: d.Media, router: d.Router, pacer: d.Pacer, cfg: cfg,
+		log: log.With("component", "messages"), now: time.Now}
+}
+
+// unknownSession is worded the same for an id that does not exist and another tenant's (invariant 2).
+const unknownSession = "No session with this id in your workspace."
+
+// prepared is a validated SendRequest, ready to insert.
+type prepared struct {
+	to        Recipient
+	kind      whatsapp.Kind
+	body      string
+	mediaID   *uuid.UUID
+	fileName  string
+	voiceNote bool
+	detail    []byte
+	replyTo   string
+	sendAt    *time.Time
+	queue     string
+}
+
+// Send validates req and accepts it: in one transaction the message row (queued, or scheduled when
+// SendAt is later), its first event, the idempotency record and its count against the tenant's daily
+// quota; then, after commit, its task (a lost enqueue is repaired by the sweeper). Errors:
+// *validate.Errors (fields to, session_id, media_id, reply_to, send_at, text, file_name, location,
+// contact, queue), *QuotaError, ErrSessionNotPaired, ErrIdempotencyRunning, ErrIdempotencyMismatch.
+func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest, idem *Idempotency) (Accepted, error) {
+	q := store.New(s.db)
+	info, err := q.MessageTenantSendInfo(ctx, tenantID)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("send: tenant: %w", err)
+	}
+	// A replay answers before validation: the first request was valid, and the same body still is.
+	if idem != nil {
+		if rec, err := q.IdempotencyGet(ctx, store.IdempotencyGetParams{TenantID: tenantID, Key: idem.Key}); err == nil {
+			return replayOf(rec, idem)
+		} else if !store.IsNotFound(err) {
+			return Accepted{}, fmt.Errorf("send: idempotency: %w", err)
+		}
+	}
+	p, err := s.prepare(ctx, q, tenantID, info.DefaultCountry, req)
+	if err != nil {
+		return Accepted{}, err
+	}
+	now := s.now()
+	loc, err := time.LoadLocation(info.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	day := tenantDay(now, loc)
+
+	id, _ := uuid.NewV7()
+	status := StatusQueued
+	start := now
+	if p.sendAt != nil {
+		status, start = StatusScheduled, *p.sendAt
+	}
+	expires := start.Add(s.cfg.Expiry)
+	var queuedAt *time.Time
+	if status == StatusQueued {
+		queuedAt = &now
+	}
+	var acc Accepted
+	err = store.WithTx(ctx, s.db, func(q *store.Queries) error {
+		if idem != nil {
+			got, err := q.IdempotencyTryLock(ctx, store.IdempotencyTryLockParams{TenantID: tenantID.String(), Key: idem.Key})
+			if err != nil {
+				return err
+			}
+			if !got {
+				return ErrIdempotencyRunning
+			}
+			// Another request with this key may have committed between our first look and the lock.
+			if rec, err := q.IdempotencyGet(ctx, store.IdempotencyGetParams{TenantID: tenantID, Key: idem.Key}); err == nil {
+				acc, err = replayOf(rec, idem)
+				return err
+			} else if !store.IsNotFound(err) {
+				return err
+			}
+		}
+		row, err := q.MessageInsert(ctx, store.MessageInsertParams{
+			ID: id, TenantID: tenantID, SessionID: req.SessionID, WaID: string(whatsapp.NewMessageID()),
+			ChatJid: p.to.JID.String(), Phone: p.to.Phone, Kind: string(p.kind), Body: p.body, MediaID: p.mediaID,
+			FileName: p.fileName, VoiceNote: p.voiceNote, Detail: p.detail, ReplyTo: p.replyTo, Queue: p.queue,
+			Status: string(status), SendAt: p.sendAt, ExpiresAt: &expires,
+			QuotaDay: &day, QueuedAt: queuedAt,
+		})
+		if err != nil {
+			return err
+		}
+		if err := recordStatus(ctx, q, row, ""); err != nil {
+			return err
+		}
+		acc.Message = fromRow(row)
+		if idem != nil {
+			code, body, err := idem.Render(acc.Message)
+			if err != nil {
+				return fmt.Errorf("render idempotent response: %w", err)
+			}
+			if err := q.IdempotencyPut(ctx, store.IdempotencyPutParams{TenantID: tenantID, Key: idem.Key,
+				RequestHash: idem.Hash, StatusCode: int32(code), Response: body, ResourceID: &row.ID,
+				ExpiresAt: now.Add(IdempotencyTTL)}); err != nil {
+				return err
+			}
+		}
+		// Last, so the tenant's counter row is locked for as short a time as possible.
+		if _, err := q.MessageQuotaCount(ctx, store.MessageQuotaCountParams{TenantID: tenantID,
+			Day: day, DayLimit: info.MessagesPerDay}); store.IsNotFound(err) || info.MessagesPerDay <= 0 {
+			return &QuotaError{Limit: int(info.MessagesPerDay), Used: int(info.MessagesPerDay), RetryAfter: nextDay(now, loc).Sub(now)}
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		var qe *QuotaError
+		if errors.As(err, &qe) || errors.Is(err, ErrIdempotencyRunning) || errors.Is(err, ErrIdempotencyMismatch) {
+			return Accepted{}, err
+		}
+		return Accepted{}, fmt.Errorf("send: %w", err)
+	}
+	if acc.Replay != nil {
+		return acc, nil
+	}
+	observeStatus(StatusQueued, acc.Message)
+	if status == StatusQueued && s.enq != nil {
+		if err := s.enq.EnqueueSend(ctx, tenantID, id, p.queue, time.Time{}); err != nil {
+			// Accepted all the same: the row is in Postgres and the sweeper enqueues it (invariant 1).
+			s.log.WarnContext(ctx, "enqueue failed; the sweeper will retry", "message_id", id, "err", err)
+		}
+	}
+	return acc, nil
+}
+
+func replayOf(rec store.IdempotencyKey, idem *Idempotency) (Accepted, error) {
+	if !bytes.Equal(rec.RequestHash, idem.Hash) {
+		return Accepted{}, ErrIdempotencyMismatch
+	}
+	return Accepted{Replay: &Replay{Status: int(rec.StatusCode), Body: rec.Response}}, nil
+}
+
+// prepare checks req field by field and resolves what it names.
+func (s *Service) prepare(ctx context.Context, q *store.Queries, tenantID uuid.UUID, country string, req SendRequest) (prepared, error) {
+	var c validate.Checker
+	var p prepared
+	sess, err := q.MessageSessionInfo(ctx, store.MessageSessionInfoParams{TenantID: tenantID, ID: req.SessionID})
+	switch {
+	case store.IsNotFound(err) || (err == nil && sess.DeletedAt != nil):
+		c.Add("session_id", unknownSession)
+	case err != nil:
+		return p, fmt.Errorf("send: session: %w", err)
+	}
+	to, msg := ParseRecipient(req.To, country)
+	if msg != "" {
+		c.Add("to", msg)
+	}
+	p.to = to
+
+	switch req.Queue {
+	case "", QueueInteractive:
+		p.queue = QueueInteractive
+	case QueueBulk:
+		p.queue = QueueBulk
+	default:
+		c.Add("queue", "Must be interactive or bulk.")
+	}
+
+	set := 0
+	for _, b := range []bool{req.MediaID != nil, req.Location != nil, req.Contact != nil} {
+		if b {
+			set++
+		}
+	}
+	if set > 1 {
+		c.Add("media_id", "Send one of media, location or contact per message.")
+	}
+	text := strings.TrimRight(req.Text, " \t\r\n")
+	switch {
+	case !utf8.ValidString(text):
+		c.Add("text", "Contains characters that are not valid text.")
+	case req.MediaID != nil:
+		p.body = text
+		c.Check(utf8.RuneCountInString(text) <= maxCaptionRunes, "text", fmt.Sprintf("A caption can be at most %d characters.", maxCaptionRunes))
+		s.prepareMedia(ctx, tenantID, req, &p, &c)
+	case req.Location != nil:
+		p.kind = whatsapp.KindLocation
+		l := req.Location
+		c.Check(l.Latitude >= -90 && l.Latitude <= 90, "location.latitude", "Must be between -90 and 90.")
+		c.Check(l.Longitude >= -180 && l.Longitude <= 180, "location.longitude", "Must be between -180 and 180.")
+		c.Check(utf8.RuneCountInString(l.Name) <= 200, "location.name", "Must be at most 200 characters.")
+		c.Check(utf8.RuneCountInString(l.Address) <= 500, "location.address", "Must be at most 500 characters.")
+		p.detail, _ = json.Marshal(l)
+	case req.Contact != nil:
+		p.kind = whatsapp.KindContact
+		ct := req.Contact
+		c.Required("contact.display_name", ct.DisplayName, 200)
+		v := strings.TrimSpace(ct.VCard)
+		c.Check(strings.HasPrefix(strings.ToUpper(v), "BEGIN:VCARD") && len(v) <= 10000, "contact.vcard",
+			"Must be a vCard (BEGIN:VCARD … END:VCARD), at most 10,000 characters.")
+		p.detail, _ = json.Marshal(ct)
+	default:
+		p.kind = whatsapp.KindText
+		p.body = text
+		switch {
+		case strings.TrimSpace(text) == "":
+			c.Add("text", "Enter the message text.")
+		case utf8.RuneCountInString(text) > maxTextRunes:
+			c.Add("text", fmt.Sprintf("A message can be at most %d characters.", maxTextRunes))
+		}
+	}
+
+	if req.ReplyTo != "" && err == nil {
+		orig, err := q.MessageFindForReply(ctx, store.MessageFindForReplyParams{TenantID: tenantID, SessionID: req.SessionID, Ref: req.ReplyTo})
+		switch {
+		case store.IsNotFound(err):
+			c.Add("reply_to", "No message with this id in that session.")
+		case err != nil:
+			return p, fmt.Errorf("send: reply_to: %w", err)
+		default:
+			p.replyTo = orig.WaID
+		}
+	}
+	if req.SendAt != nil {
+		now := s.now()
+		switch at := req.SendAt.UTC(); {
+		case at.After(now.Add(maxScheduleAhead)):
+			c.Add("send_at", "Can be at most a year ahead.")
+		case at.After(now.Add(time.Second)):
+			p.sendAt = &at
+		}
+		// A send_at in the past (or within a second) sends now.
+	}
+	if err := c.Err(); err != nil {
+		return p, err
+	}
+	if sess.DeviceJid == "" {
+		return p, ErrSessionNotPaired
+	}
+	return p, nil
+}
+
+func (s *Service) prepareMedia(ctx context.Context, tenantID uuid.UUID, req SendRequest, p *prepared, c *validate.Checker) {
+	if s.media == nil {
+		c.Add("media_id", "Media is not available on this server.")
+		return
+	}
+	m, err := s.media.Info(ctx, tenantID, *req.MediaID)
+	if err != nil {
+		c.Add("media_id", "No media with this id in your workspace.")
+		return
+	}
+	p.mediaID = &m.ID
+	p.kind = m.Kind
+	p.fileName = m.FileName
+	p.voiceNote = m.Kind == whatsapp.KindAudio && m.VoiceNote
+	if req.AsDocument {
+		p.kind, p.voiceNote = whatsapp.KindDocument, false
+	}
+	if name := strings.TrimSpace(req.FileName); name != "" {
+		switch {
+		case len(name) > maxFileName:
+			c.Add("file_name", "Must be at most 255 bytes.")
+		case strings.ContainsAny(name, "/\\") || strings.Contains(name, "..") || strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+			c.Add("file_name", "Must be a plain file name, without folders or control characters.")
+		default:
+			p.fileName = name
+		}
+	}
+	if p.kind == whatsapp.KindDocument && p.fileName == "" {
+		p.fileName = "file"
+	}
+}
+
+// tenantDay is the date (at UTC midnight, as Postgres' date wants it) of t in the tenant's zone.
+func tenantDay(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// nextDay is when the tenant's next day begins.
+func nextDay(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+}
+
+// Get returns one of the tenant's messages (ErrNotFound otherwise, another tenant's id included).
+func (s *Service) Get(ctx context.Context, tenantID, id uuid.UUID) (Message, error) {
+	row, err := store.New(s.db).MessageGet(ctx, store.MessageGetParams{TenantID: tenantID, ID: id})
+	if store.IsNotFound(err) {
+		return Message{}, ErrNotFound
+	} else if err != nil {
+		return Message{}, fmt.Errorf("get message: %w", err)
+	}
+	return fromRow(row), nil
+}
+
+// List returns a page of the tenant's messages, newest first. A bad cursor or filter is a
+// *validate.Errors on that field.
+func (s *Service) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page, error) {
+	var c validate.Checker
+	arg := store.MessageListParams{TenantID: tenantID, SessionID: f.SessionID, Since: f.Since, Until: f.Until}
+	if f.Status != "" {
+		ok := false
+		for _, st := range Statuses {
+			ok = ok || st == f.Status
+		}
+		c.Check(ok, "status", "Unknown status.")
+		st := string(f.Status)
+		arg.Status = &st
+	}
+	if f.Direction != "" {
+		c.Check(f.Direction == DirectionIn || f.Direction == DirectionOut, "direction", "Must be in or out.")
+		d := string(f.Direction)
+		arg.Direction = &d
+	}
+	if strings.TrimSpace(f.Phone) != "" {
+		info, err := store.New(s.db).MessageTenantSendInfo(ctx, tenantID)
+		if err != nil {
+			return Page{}, fmt.Errorf("list messages: %w", err)
+		}
+		p, msg := ParsePhone(f.Phone, info.DefaultCountry)
+		if msg != "" {
+			c.Add("phone", msg)
+		}
+		arg.Phone = &p
+	}
+	if f.Cursor != "" {
+		id, err := uuid.Parse(f.Cursor)
+		if err != nil {
+			c.Add("cursor", "Not a cursor from this list; start again without one.")
+		}
+		arg.BeforeID = &id
+	}
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = defaultPageSize
+	case limit > maxPageSize:
+		c.Add("limit", fmt.Sprintf("Must be at most %d.", maxPageSize))
+	}
+	if err := c.Err(); err != nil {
+		return Page{}, err
+	}
+	arg.MaxRows = int32(limit + 1)
+	rows, err := store.New(s.db).MessageList(ctx, arg)
+	if err != nil {
+		return Page{}, fmt.Errorf("list messages: %w", err)
+	}
+	var page Page
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.NextCursor = rows[limit-1].ID.String()
+	}
+	page.Messages = make([]Message, len(rows))
+	for i, r := range rows {
+		page.Messages[i] = fromRow(r)
+	}
+	return page, nil
+}
+
+// Timeline returns what happened to a message, oldest first.
+func (s *Service) Timeline(ctx context.Context, tenantID, id uuid.UUID) ([]Step, error) {
+	if _, err := s.Get(ctx, tenantID, id); err != nil {
+		return nil, err
+	}
+	evs, err := store.New(s.db).EventListByMessage(ctx, store.EventListByMessageParams{TenantID: tenantID, MessageID: &id})
+	if err != nil {
+		return nil, fmt.Errorf("message timeline: %w", err)
+	}
+	steps := make([]Step, 0, len(evs))
+	for _, e := range evs {
+		var pl eventPayload
+		_ = json.Unmarshal(e.Payload, &pl)
+		steps = append(steps, Step{Status: Status(e.Status), Type: e.Type, Detail: pl.Detail, At: e.CreatedAt})
+	}
+	return steps, nil
+}
+
+// Cancel cancels a scheduled or queued message and gives its quota back (ErrNotCancelable once it
+// is sending or done).
+func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID) (Message, error) {
+	var out Message
+	err := store.WithTx(ctx, s.db, func(q *store.Queries) error {
+		row, err := q.MessageCancel(ctx, store.MessageCancelParams{TenantID: tenantID, ID: id})
+		if store.IsNotFound(err) {
+			if _, err := q.MessageGet(ctx, store.MessageGetParams{TenantID: tenantID, ID: id}); store.IsNotFound(err) {
+				return ErrNotFound
+			}
+			return ErrNotCancelable
+		} else if err != nil {
+			return err
+		}
+		if err := giveBack(ctx, q, row); err != nil {
+			return err
+		}
+		out = fromRow(row)
+		return recordStatus(ctx, q, row, "Canceled by a user of the workspace.")
+	})
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotCancelable) {
+		return Message{}, err
+	} else if err != nil {
+		return Message{}, fmt.Errorf("cancel message: %w", err)
+	}
+	observeStatus(StatusCanceled, out)
+	return out, nil
+}
+
+// giveBack returns a message's count to its day's quota (canceled or expired before it was sent).
+func giveBack(ctx context.Context, q *store.Queries, row store.Message) error {
+	if row.QuotaDay == nil {
+		return nil
+	}
+	return q.MessageQuotaGiveBack(ctx, store.MessageQuotaGiveBackParams{TenantID: row.TenantID, Day: *row.QuotaDay})
+}
+
+// Groups lists the groups the session's account is in, asked of its holder. A session of another
+// tenant is ErrSessionNotFound; one nobody holds or that is not connected, ErrSessionUnavailable.
+func (s *Service) Groups(ctx context.Context, tenantID, sessionID uuid.UUID) ([]whatsapp.Group, error) {
+	sess, err := s.holder(ctx, tenantID, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	return s.router.Groups(ctx, *sess.HolderInstanceID, Target{TenantID: tenantID, SessionID: sessionID, Fence: *sess.HolderFence})
+}
+
+// CheckNumbers asks WhatsApp through the session which numbers have an account, paced like sends
+// (*PacedError when the pace does not allow it within a few seconds).
+func (s *Service) CheckNumbers(ctx context.Context, tenantID, sessionID uuid.UUID, numbers []string) ([]NumberResult, error) {
+	var c validate.Checker
+	c.Check(len(numbers) > 0, "numbers", "Give at least one number.")
+	c.Check(len(numbers) <= MaxNumberChecks, "numbers", fmt.Sprintf("At most %d numbers per request.", MaxNumberChecks))
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	info, err := store.New(s.db).MessageTenantSendInfo(ctx, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("check numbers: %w", err)
+	}
+	out := make([]NumberResult, len(numbers))
+	var phones []string
+	for i, n := range numbers {
+		out[i].Input = n
+		p, msg := ParsePhone(n, info.DefaultCountry)
+		if msg != "" {
+			out[i].Error = msg
+			continue
+		}
+		out[i].Phone = p
+		phones = append(phones, p[1:])
+	}
+	if len(phones) == 0 {
+		return out, nil
+	}
+	sess, err := s.holder(ctx, tenantID, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if s.pacer != nil {
+		// Paced like sends: bulk number checks get accounts banned (WHATSAPP.md §2).
+		wait, ok, err := s.pacer.Reserve(ctx, sessionID.String(), paceOf(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs), checkMaxWait)
+		if err != nil {
+			return nil, fmt.Errorf("check numbers: pace: %w", err)
+		}
+		if !ok {
+			return nil, &PacedError{RetryAfter: wait}
+		}
+		if wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	got, err := s.router.CheckNumbers(ctx, *sess.HolderInstanceID,
+		Target{TenantID: tenantID, SessionID: sessionID, Fence: *sess.HolderFence}, phones)
+	if err != nil {
+		return nil, err
+	}
+	byQuery := map[string]whatsapp.NumberStatus{}
+	for _, g := range got {
+		byQuery[g.Query] = g
+	}
+	for i := range out {
+		if out[i].Phone == "" {
+			continue
+		}
+		if g, ok := byQuery[out[i].Phone[1:]]; ok {
+			out[i].OnWhatsApp = g.OnWhatsApp
+			if g.OnWhatsApp {
+				out[i].JID = g.JID.String()
+			}
+		}
+	}
+	return out, nil
+}
+
+// MaxNumberChecks bounds one CheckNumbers call; checkMaxWait is the longest a check waits for its
+// pace before answering 429.
+const (
+	MaxNumberChecks = 50
+	checkMaxWait    = 5 * time.Second
+)
+
+// ErrSessionNotFound: the session in the path does not exist in the tenant (404).
+var ErrSessionNotFound = errors.New("session not found")
+
+func (s *Service) holder(ctx context.Context, tenantID, sessionID uuid.UUID) (store.MessageSessionInfoRow, error) {
+	sess, err := store.New(s.db).MessageSessionInfo(ctx, store.MessageSessionInfoParams{TenantID: tenantID, ID: sessionID})
+	if store.IsNotFound(err) || (err == nil && sess.DeletedAt != nil) {
+		return sess, ErrSessionNotFound
+	} else if err != nil {
+		return sess, fmt.Errorf("session: %w", err)
+	}
+	if sess.DeviceJid == "" {
+		return sess, ErrSessionNotPaired
+	}
+	if sess.HolderInstanceID == nil || s.router == nil {
+		return sess, ErrSessionUnavailable
+	}
+	return sess, nil
+}
