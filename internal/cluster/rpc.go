@@ -297,9 +297,13 @@ func (r *RPC) run(ctx context.Context, h Handler, req rpcRequest) (res any, err 
 func RPCFactory(rdb redis.UniversalClient, workers int, log *slog.Logger) func(self uuid.UUID) *RPC {
 	client := rdb
 	if c, ok := rdb.(*redis.Client); ok {
-		opt := *c.Options()
-		opt.PoolSize = workers + 4*runtime.GOMAXPROCS(0) + 16 // the servers' blocking reads, plus callers
-		client = redis.NewClient(&opt)
+		// The connection settings only: copying the whole Options would share the original client's
+		// internal hooks.
+		o := c.Options()
+		client = redis.NewClient(&redis.Options{Network: o.Network, Addr: o.Addr, Dialer: o.Dialer,
+			Username: o.Username, Password: o.Password, CredentialsProvider: o.CredentialsProvider, DB: o.DB,
+			TLSConfig: o.TLSConfig, DialTimeout: o.DialTimeout,
+			PoolSize: workers + 4*runtime.GOMAXPROCS(0) + 16}) // the servers' blocking reads, plus callers
 	}
 	return func(self uuid.UUID) *RPC { return NewRPC(client, self, log) }
 }

@@ -3,7 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -303,4 +307,41 @@ func TestMessages_PacingAcrossInstances(t *testing.T) {
 	}
 	t.Logf("%d sends over %s; smallest gap %s; busiest 60 s window %d", len(times),
 		times[len(times)-1].Sub(times[0]).Round(time.Millisecond), minGap.Round(time.Millisecond), busiest)
+}
+
+// TestMessages_MetricsOnTheirOwnListener: /metrics is served on METRICS_ADDR (never the public port)
+// with the messaging families filled by real sends.
+func TestMessages_MetricsOnTheirOwnListener(t *testing.T) {
+	t.Parallel()
+	rs := dbtest.PrivateRedis(t)
+	r := newMsgRig(t, rs.URL(), 100000, 0, 0, 100000)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	p := proctest.Start(t, proctest.Opts{DatabaseURL: r.dbURL, RedisURL: r.redisURL, Env: map[string]string{"METRICS_ADDR": addr}})
+	r.waitConnected()
+	r.accept(5, nil)
+	r.waitAllSent(5, time.Minute)
+
+	scrape := func() string {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(b)
+	}
+	dbtest.WaitFor(t, 10*time.Second, "sent messages counted", func() bool {
+		return strings.Contains(scrape(), `wagate_messages_total{status="sent"} 5`)
+	})
+	body := scrape()
+	for _, family := range []string{"wagate_message_send_seconds", "wagate_message_accept_to_sent_seconds",
+		`wagate_queue_depth{queue="interactive",state="pending"}`, "wagate_pacing_waits_total", "go_goroutines"} {
+		require.Contains(t, body, family)
+	}
+	resp, err := http.Get(p.URL + "/metrics")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "never on the public port")
 }

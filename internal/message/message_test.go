@@ -3,6 +3,7 @@ package message_test
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -302,4 +303,68 @@ func TestList_CursorAndFilters(t *testing.T) {
 	p, err = r.svc.List(r.ctx, r.tenantID, message.Filter{Status: message.StatusScheduled, Direction: message.DirectionOut})
 	require.NoError(t, err)
 	require.Len(t, p.Messages, 25)
+}
+
+func TestInbound_MediaFetchedAfterTheAck(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, true)
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+	m, err := r.env.Simulator.StoreMedia(r.ctx, r.session, "image/png", "photo.png", png)
+	require.NoError(t, err)
+	from := whatsapp.UserJID("4915799997777")
+	require.NoError(t, r.env.Simulator.Inject(r.ctx, r.session, whatsapp.MessageReceived{Message: whatsapp.Incoming{
+		ID: whatsapp.NewMessageID(), Chat: from, Sender: from, Kind: whatsapp.KindImage, Text: "look", Media: m, Timestamp: time.Now()}}))
+	var in message.Message
+	dbtest.WaitFor(t, 10*time.Second, "inbound image stored", func() bool {
+		p, err := r.svc.List(r.ctx, r.tenantID, message.Filter{Direction: message.DirectionIn})
+		require.NoError(t, err)
+		if len(p.Messages) == 1 {
+			in = p.Messages[0]
+		}
+		return len(p.Messages) == 1
+	})
+	require.Equal(t, whatsapp.KindImage, in.Kind)
+	require.NotNil(t, in.MediaID)
+	dbtest.WaitFor(t, 10*time.Second, "the image's bytes fetched", func() bool {
+		md, err := r.env.Services.Media.Get(r.ctx, r.tenantID, *in.MediaID)
+		require.NoError(t, err)
+		return md.State == "stored" && md.Size == int64(len(png))
+	})
+	rc, _, err := r.env.Services.Media.Open(r.ctx, r.tenantID, *in.MediaID)
+	require.NoError(t, err)
+	defer rc.Close()
+	got, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	require.Equal(t, png, got)
+}
+
+func TestSend_ExpiresWhileTheSessionIsDownAndGivesQuotaBack(t *testing.T) {
+	t.Parallel()
+	env := webtest.New(t, &webtest.Opts{SessionHost: true, Messaging: func(c *message.SystemConfig) {
+		c.Service.Expiry = 2 * time.Second
+	}})
+	r := &rig{t: t, ctx: context.Background(), env: env, svc: env.Services.Messages}
+	r.tenantID, r.session = r.pairedSession("Acme", "4915100005555")
+	dbtest.WaitFor(t, 20*time.Second, "session connected", func() bool {
+		s, err := env.Services.Sessions.Get(r.ctx, r.tenantID, r.session)
+		require.NoError(t, err)
+		return s.Status == "connected"
+	})
+	require.NoError(t, env.Simulator.Inject(r.ctx, r.session, whatsapp.TemporaryBan{Code: 101, Expire: time.Hour}))
+	dbtest.WaitFor(t, 20*time.Second, "session banned", func() bool {
+		s, err := env.Services.Sessions.Get(r.ctx, r.tenantID, r.session)
+		require.NoError(t, err)
+		return s.Status == "banned"
+	})
+	acc, err := r.send(message.SendRequest{To: "+14155550123", Text: "will not make it"})
+	require.NoError(t, err)
+	m := r.waitStatus(acc.Message.ID, message.StatusExpired)
+	require.Equal(t, "expired", m.ErrorCode)
+	var used int
+	require.NoError(t, env.Pool.QueryRow(r.ctx, "SELECT coalesce(sum(messages), 0) FROM tenant_daily_usage WHERE tenant_id = $1",
+		r.tenantID).Scan(&used))
+	require.Zero(t, used, "an expired message gives its quota back")
+	var sent int
+	require.NoError(t, env.Pool.QueryRow(r.ctx, "SELECT count(*) FROM sim_sent WHERE message_id = $1", m.WAID).Scan(&sent))
+	require.Zero(t, sent)
 }

@@ -32,6 +32,7 @@ const (
 	consoleAuth  = "console-auth"   // the console's own login and two-factor pages
 	apiRoute     = "api"            // REST API with the caller's key: no B data
 	tenantSess   = "tenant:session" // :id is a WhatsApp session
+	tenantMsg    = "tenant:message" // :id is a message
 	tenantStream = "tenant:stream"  // an SSE stream of the caller's tenant: read briefly, no B data
 	apiSession   = "api:session"    // REST API with :session_id, B's session: 404
 	apiMedia     = "api:media"      // REST API with :id, B's media file: 404
@@ -94,6 +95,13 @@ var routeClasses = map[string]string{
 	"POST /app/sessions/:id/logout":         tenantSess,
 	"GET /app/sessions/:id/delete":          tenantSess,
 	"POST /app/sessions/:id/delete":         tenantSess,
+	"GET /app/messages":                     tenantPage,
+	"POST /app/messages":                    tenantPage,
+	"GET /app/messages/new":                 tenantPage,
+	"GET /app/messages/events":              tenantStream,
+	"GET /app/messages/:id":                 tenantMsg,
+	"GET /app/messages/:id/cancel":          tenantMsg,
+	"POST /app/messages/:id/cancel":         tenantMsg,
 
 	"GET /admin/login":                              consoleAuth,
 	"POST /admin/login":                             consoleAuth,
@@ -277,7 +285,7 @@ func TestTenantIsolation(t *testing.T) {
 				path = strings.Replace(path, ":session_id", b.sessionID.String(), 1)
 			case apiMedia:
 				path = strings.Replace(path, ":id", b.mediaID.String(), 1)
-			case apiMessage:
+			case apiMessage, tenantMsg:
 				path = strings.Replace(path, ":id", b.messageID.String(), 1)
 			case console:
 				path = strings.Replace(path, ":id", b.owner.TenantID.String(), 1)
@@ -311,7 +319,13 @@ func TestTenantIsolation(t *testing.T) {
 				defer cancel()
 				req, _ := http.NewRequestWithContext(ctx, r.Method, e.URL()+path, nil)
 				resp = browser.Do(req)
-				require.Contains(t, resp.Body, a.sessionID.String(), "the stream starts with the caller's own sessions")
+				if strings.Contains(path, "/messages/") {
+					// It carries changes from now on (portal's TestPortal_MessagesTenantIsolation sends some):
+					// here it must answer as A's stream and show nothing of B.
+					require.Contains(t, resp.Body, ": connected", "A's message stream is open")
+				} else {
+					require.Contains(t, resp.Body, a.sessionID.String(), "the stream starts with the caller's own sessions")
+				}
 			case r.Method == http.MethodGet || r.Method == http.MethodHead:
 				resp = browser.Get(path)
 			default:
@@ -322,7 +336,7 @@ func TestTenantIsolation(t *testing.T) {
 			switch class {
 			case console:
 				require.Equal(t, http.StatusForbidden, resp.StatusCode, "tenant users are refused by the console")
-			case tenantMember, tenantKey, tenantInvite, tenantSess, apiSession, apiMedia, apiMessage:
+			case tenantMember, tenantKey, tenantInvite, tenantSess, tenantMsg, apiSession, apiMedia, apiMessage:
 				require.Equal(t, http.StatusNotFound, resp.StatusCode, "B's id in the path is not found for A")
 			case apiSend:
 				require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, resp.Body)
