@@ -218,3 +218,7 @@ SELECT e.id, e.queue FROM messages e
 WHERE e.tenant_id = @tenant_id AND e.session_id = @session_id AND e.chat_jid = @chat_jid AND e.id > @id
   AND e.status = 'queued'
 ORDER BY e.id LIMIT 1;
+
+-- name: MessageGetByWAID :one
+SELECT * FROM messages
+WHERE tenant_id = @tenant_id AND session_id = @session_id AND wa_id = @wa_id;

@@ -48,7 +48,7 @@ func newSessionParts(ctx context.Context, cfg config.Config, pool *pgxpool.Pool,
 		// The simulator heartbeats every second: a link silent for 30 s is dead.
 		hcfg.StaleAfter = 30 * time.Second
 	default:
-		wm, err := whatsmeow.NewConnector(ctx, cfg.DatabaseURL, log, whatsmeow.Options{})
+		wm, err := whatsmeow.NewConnector(ctx, cfg.DatabaseURL, log, whatsmeow.Options{RetryMessage: msgs.RetryMessage})
 		if err != nil {
 			return nil, fmt.Errorf("open whatsmeow device store: %w", err)
 		}

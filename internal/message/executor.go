@@ -200,15 +200,16 @@ func (e *Executor) seed(ctx context.Context, req ExecRequest) {
 	e.gate.Seed(req.SessionID.String(), times)
 }
 
-// build turns a row into what the driver sends: the canonical recipient (asked of WhatsApp once a
-// day per number: it may differ from the number given), the media opener, the quoted message.
+// build turns a row into what the driver sends: the canonical recipient (asked of WhatsApp through
+// drv once a day per number: it may differ from the number given; nil drv keeps the row's chat), the
+// media opener, the quoted message.
 func (e *Executor) build(ctx context.Context, drv whatsapp.Driver, row store.Message) (whatsapp.Outgoing, error) {
 	m := fromRow(row)
 	to, err := whatsapp.ParseJID(row.ChatJid)
 	if err != nil {
 		return whatsapp.Outgoing{}, fmt.Errorf("%w: %v", whatsapp.ErrInvalidRecipient, err)
 	}
-	if to.Server == whatsapp.ServerUser {
+	if to.Server == whatsapp.ServerUser && drv != nil {
 		if to, err = e.canonical(ctx, drv, row.SessionID, to); err != nil {
 			return whatsapp.Outgoing{}, err
 		}

@@ -368,3 +368,26 @@ func TestSend_ExpiresWhileTheSessionIsDownAndGivesQuotaBack(t *testing.T) {
 	require.NoError(t, env.Pool.QueryRow(r.ctx, "SELECT count(*) FROM sim_sent WHERE message_id = $1", m.WAID).Scan(&sent))
 	require.Zero(t, sent)
 }
+
+func TestRetryMessage_AnsweredFromPostgres(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, true)
+	acc, err := r.send(message.SendRequest{To: "+14155550123", Text: "decrypt me"})
+	require.NoError(t, err)
+	m := r.waitStatus(acc.Message.ID, message.StatusRead)
+	ref := whatsapp.SessionRef{ID: r.session, TenantID: r.tenantID}
+	out, err := r.env.Messaging.RetryMessage(r.ctx, ref, whatsapp.UserJID("14155550123"), whatsapp.MessageID(m.WAID))
+	require.NoError(t, err)
+	require.NotNil(t, out)
+	require.Equal(t, whatsapp.MessageID(m.WAID), out.ID)
+	require.Equal(t, "decrypt me", out.Text)
+	require.Equal(t, "14155550123@s.whatsapp.net", out.To.String())
+
+	unknown, err := r.env.Messaging.RetryMessage(r.ctx, ref, whatsapp.UserJID("14155550123"), "3EB0UNKNOWN")
+	require.NoError(t, err)
+	require.Nil(t, unknown)
+	other, err := r.env.Messaging.RetryMessage(r.ctx, whatsapp.SessionRef{ID: r.session, TenantID: uuid.New()},
+		whatsapp.UserJID("14155550123"), whatsapp.MessageID(m.WAID))
+	require.NoError(t, err)
+	require.Nil(t, other, "another tenant's session finds nothing")
+}

@@ -2,6 +2,7 @@ package message
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/google/uuid"
@@ -9,6 +10,7 @@ import (
 	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/ratelimit"
 	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/whatsapp"
 )
 
 // SystemConfig tunes a process's messaging parts.
@@ -109,4 +111,27 @@ func (s *System) SetInstance(id uuid.UUID) {
 	s.cfg.Instance = id
 	s.router.self = id
 	s.router.rpc = s.rpc(id)
+}
+
+// RetryMessage finds a message a session sent, for a recipient whose phone could not decrypt it and
+// asks again (whatsmeow's GetMessageForRetry): from Postgres, where whatsmeow alone remembers only
+// its last 256 sends in memory (WHATSAPP.md §10). Unknown ids answer nil.
+func (s *System) RetryMessage(ctx context.Context, ref whatsapp.SessionRef, _ whatsapp.JID, id whatsapp.MessageID) (*whatsapp.Outgoing, error) {
+	row, err := store.New(s.db).MessageGetByWAID(ctx, store.MessageGetByWAIDParams{TenantID: ref.TenantID,
+		SessionID: ref.ID, WaID: string(id)})
+	if store.IsNotFound(err) || (err == nil && row.Direction != string(DirectionOut)) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("retry lookup: %w", err)
+	}
+	var m Media
+	if s.media != nil {
+		m = s.media
+	}
+	// The row's chat is the canonical JID it was sent to; no need to ask WhatsApp again.
+	out, err := (&Executor{db: s.db, media: m}).build(ctx, nil, row)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

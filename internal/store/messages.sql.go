@@ -587,6 +587,64 @@ func (q *Queries) MessageGet(ctx context.Context, arg MessageGetParams) (Message
 	return i, err
 }
 
+const messageGetByWAID = `-- name: MessageGetByWAID :one
+SELECT id, tenant_id, session_id, direction, wa_id, chat_jid, phone, sender_jid, sender_alt, push_name, from_me, kind, body, media_id, file_name, voice_note, detail, reply_to, queue, status, error_code, error_reason, attempts, send_at, expires_at, claim_until, checked_at, quota_day, reaction, edited_at, revoked_at, wa_timestamp, queued_at, sent_at, delivered_at, read_at, failed_at, created_at, updated_at FROM messages
+WHERE tenant_id = $1 AND session_id = $2 AND wa_id = $3
+`
+
+type MessageGetByWAIDParams struct {
+	TenantID  uuid.UUID
+	SessionID uuid.UUID
+	WaID      string
+}
+
+func (q *Queries) MessageGetByWAID(ctx context.Context, arg MessageGetByWAIDParams) (Message, error) {
+	row := q.db.QueryRow(ctx, messageGetByWAID, arg.TenantID, arg.SessionID, arg.WaID)
+	var i Message
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.SessionID,
+		&i.Direction,
+		&i.WaID,
+		&i.ChatJid,
+		&i.Phone,
+		&i.SenderJid,
+		&i.SenderAlt,
+		&i.PushName,
+		&i.FromMe,
+		&i.Kind,
+		&i.Body,
+		&i.MediaID,
+		&i.FileName,
+		&i.VoiceNote,
+		&i.Detail,
+		&i.ReplyTo,
+		&i.Queue,
+		&i.Status,
+		&i.ErrorCode,
+		&i.ErrorReason,
+		&i.Attempts,
+		&i.SendAt,
+		&i.ExpiresAt,
+		&i.ClaimUntil,
+		&i.CheckedAt,
+		&i.QuotaDay,
+		&i.Reaction,
+		&i.EditedAt,
+		&i.RevokedAt,
+		&i.WaTimestamp,
+		&i.QueuedAt,
+		&i.SentAt,
+		&i.DeliveredAt,
+		&i.ReadAt,
+		&i.FailedAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const messageHostMarkSent = `-- name: MessageHostMarkSent :one
 UPDATE messages m SET status = 'sent', sent_at = now(), wa_timestamp = $1, chat_jid = $2,
     claim_until = NULL, error_code = '', error_reason = '', updated_at = now()
