@@ -56,9 +56,12 @@ lint:
 	$(GO) mod tidy -diff
 	@bad=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); if [[ -n $$bad ]]; then echo "gofmt: $$bad"; exit 1; fi
 
-## bench: benchmarks (figures go to docs/BENCHMARKS.md)
+## bench: benchmarks, figures and machine in docs/BENCHMARKS.md; narrow with BENCH=<regexp> PKGS=<packages> BENCH_COUNT=<runs>
+BENCH ?= .
+PKGS ?= ./...
+BENCH_COUNT ?= 5
 bench: $(ASSETS)
-	scripts/with-env $(GO) test -run '^$$' -bench . -benchmem -count 6 ./...
+	scripts/with-env $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCH_COUNT) -timeout 30m $(PKGS)
 
 ## assets: front-end packages from npm (lockfile) built into static/dist
 assets: $(ASSETS)

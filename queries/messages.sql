@@ -19,19 +19,24 @@ JOIN plans p ON p.id = t.plan_id
 LEFT JOIN session_leases l ON l.session_id = s.id AND l.expires_at > now()
 WHERE s.tenant_id = @tenant_id AND s.id = @id;
 
--- name: MessageQuotaCount :one
--- Counts one message against the tenant's day, unless the day's count reached the limit (no row then).
-INSERT INTO tenant_daily_usage (tenant_id, day, messages) VALUES (@tenant_id, @day, 1)
-ON CONFLICT (tenant_id, day) DO UPDATE SET messages = tenant_daily_usage.messages + 1
-WHERE tenant_daily_usage.messages < sqlc.arg(day_limit)::integer
-RETURNING messages;
-
 -- name: MessageQuotaUsed :one
-SELECT coalesce((SELECT messages FROM tenant_daily_usage WHERE tenant_id = @tenant_id AND day = @day), 0)::integer;
+SELECT coalesce(sum(messages), 0)::integer FROM tenant_daily_usage WHERE tenant_id = @tenant_id AND day = @day;
+
+-- name: MessageQuotaAdd :exec
+INSERT INTO tenant_daily_usage (tenant_id, day, shard, messages) VALUES (@tenant_id, @day, @shard, 1)
+ON CONFLICT (tenant_id, day, shard) DO UPDATE SET messages = tenant_daily_usage.messages + 1;
+
+-- name: MessageQuotaLock :exec
+-- Near the limit, the accepts of one tenant and day take turns on shard 0's row (held until commit).
+INSERT INTO tenant_daily_usage (tenant_id, day, shard, messages) VALUES (@tenant_id, @day, 0, 0)
+ON CONFLICT (tenant_id, day, shard) DO UPDATE SET messages = tenant_daily_usage.messages;
 
 -- name: MessageQuotaGiveBack :exec
-UPDATE tenant_daily_usage SET messages = messages - 1
-WHERE tenant_id = @tenant_id AND day = @day AND messages > 0;
+UPDATE tenant_daily_usage u SET messages = u.messages - 1
+WHERE u.tenant_id = @tenant_id AND u.day = @day AND u.messages > 0
+  AND u.shard = (SELECT g.shard FROM tenant_daily_usage g
+                 WHERE g.tenant_id = @tenant_id AND g.day = @day AND g.messages > 0
+                 ORDER BY g.shard LIMIT 1);
 
 -- name: MessageInsert :one
 INSERT INTO messages (id, tenant_id, session_id, direction, wa_id, chat_jid, phone, kind, body, media_id,
@@ -222,3 +227,42 @@ ORDER BY e.id LIMIT 1;
 -- name: MessageGetByWAID :one
 SELECT * FROM messages
 WHERE tenant_id = @tenant_id AND session_id = @session_id AND wa_id = @wa_id;
+
+-- name: MessageSendContext :one
+-- What accepting a message needs, in one round trip: the tenant and its plan, and the session named
+-- (NULL columns when it is not the tenant's).
+SELECT t.timezone, t.default_country, p.messages_per_day,
+       s.id AS session_id, s.device_jid AS session_device_jid, s.deleted_at AS session_deleted_at
+FROM tenants t
+JOIN plans p ON p.id = t.plan_id
+LEFT JOIN wa_sessions s ON s.tenant_id = t.id AND s.id = @session_id
+WHERE t.id = @tenant_id;
+
+-- name: MessageAcceptFast :many
+-- The whole accept in one statement while the tenant's day is far from its limit: the quota count on
+-- a random shard, the row, and its first event. No row back: the day is near its limit (or over
+-- it), and the caller takes the exact path.
+WITH used AS (
+    SELECT coalesce(sum(u.messages), 0) AS n FROM tenant_daily_usage u
+    WHERE u.tenant_id = @tenant_id AND u.day = @quota_day::date
+), ok AS (
+    SELECT 1 AS one FROM used WHERE used.n + sqlc.arg(margin)::integer < sqlc.arg(day_limit)::integer
+), counted AS (
+    INSERT INTO tenant_daily_usage (tenant_id, day, shard, messages)
+    SELECT @tenant_id, @quota_day::date, sqlc.arg(shard)::smallint, 1 FROM ok
+    ON CONFLICT (tenant_id, day, shard) DO UPDATE SET messages = tenant_daily_usage.messages + 1
+    RETURNING 1
+), m AS (
+    INSERT INTO messages (id, tenant_id, session_id, direction, wa_id, chat_jid, phone, kind, body, media_id,
+                          file_name, voice_note, detail, reply_to, queue, status, send_at, expires_at, quota_day,
+                          queued_at, checked_at)
+    SELECT @id, @tenant_id, @session_id, 'out', @wa_id, @chat_jid, @phone, @kind, @body, @media_id,
+           @file_name, @voice_note, @detail, @reply_to, @queue, @status, @send_at, @expires_at, @quota_day::date,
+           @queued_at, now()
+    FROM ok
+    RETURNING *
+), ev AS (
+    INSERT INTO events (tenant_id, session_id, message_id, type, status, payload)
+    SELECT m.tenant_id, m.session_id, m.id, 'message.status', m.status, @event_payload FROM m
+)
+SELECT * FROM m;

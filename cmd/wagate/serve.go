@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,9 +48,9 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	if err := db.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pool, err := openPool(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("open postgres pool: %w", err)
+		return err
 	}
 	defer pool.Close()
 	ropt, err := redis.ParseURL(cfg.RedisURL)
@@ -196,4 +197,24 @@ func bodyLimit(ctx context.Context, db store.DB) (int, error) {
 		return 0, fmt.Errorf("read plans' media limits: %w", err)
 	}
 	return max(4<<20, int(largest)+1<<20), nil
+}
+
+// defaultPoolSize is the Postgres pool of one instance unless DATABASE_URL sets pool_max_conns.
+// pgx's default (the number of CPUs, at least 4) made accepts queue for connections behind the
+// worker's sends: every accept is one transaction of a few statements.
+const defaultPoolSize = 32
+
+func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		pcfg.MaxConns = defaultPoolSize
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres pool: %w", err)
+	}
+	return pool, nil
 }

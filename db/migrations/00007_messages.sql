@@ -95,13 +95,17 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_expires_idx ON idempotency_keys (expires_at);
 
--- tenant_daily_usage counts accepted messages per tenant and day (the tenant's own day). The daily
--- quota is checked and counted in the transaction that accepts a message (invariant 5).
+-- tenant_daily_usage counts accepted messages per tenant and day (the tenant's own day), in shards: the
+-- daily quota is checked and counted in the transaction that accepts a message (invariant 5), and a
+-- single counter row would make every accept of a tenant wait for the previous one's commit. Far from
+-- the limit an accept adds to a random shard; near it, accepts take turns on shard 0 and count exactly
+-- (internal/message, quota.go).
 CREATE TABLE tenant_daily_usage (
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     day       date NOT NULL,
+    shard     smallint NOT NULL CHECK (shard >= 0),
     messages  integer NOT NULL DEFAULT 0 CHECK (messages >= 0),
-    PRIMARY KEY (tenant_id, day)
+    PRIMARY KEY (tenant_id, day, shard)
 );
 
 -- events is the outbox of what happened (message status changes, inbound messages, updates), written

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -390,4 +392,36 @@ func TestRetryMessage_AnsweredFromPostgres(t *testing.T) {
 		whatsapp.UserJID("14155550123"), whatsapp.MessageID(m.WAID))
 	require.NoError(t, err)
 	require.Nil(t, other, "another tenant's session finds nothing")
+}
+
+func TestSend_DailyQuotaIsExactUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, false)
+	_, err := r.env.Pool.Exec(r.ctx, "UPDATE plans SET messages_per_day = 30 WHERE is_default")
+	require.NoError(t, err)
+	later := time.Now().Add(time.Hour)
+	var accepted, refused atomic.Int64
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Go(func() {
+			for range 5 {
+				_, err := r.send(message.SendRequest{To: "+14155550123", Text: "x", SendAt: &later})
+				var qe *message.QuotaError
+				switch {
+				case err == nil:
+					accepted.Add(1)
+				case errors.As(err, &qe):
+					refused.Add(1)
+				default:
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.EqualValues(t, 30, accepted.Load(), "exactly the day's quota is accepted")
+	require.EqualValues(t, 30, refused.Load())
+	var rows int
+	require.NoError(t, r.env.Pool.QueryRow(r.ctx, "SELECT count(*) FROM messages").Scan(&rows))
+	require.Equal(t, 30, rows, "a refused message leaves nothing behind")
 }

@@ -100,6 +100,188 @@ func (q *Queries) IdempotencyTryLock(ctx context.Context, arg IdempotencyTryLock
 	return pg_try_advisory_xact_lock, err
 }
 
+const messageAcceptFast = `-- name: MessageAcceptFast :many
+WITH used AS (
+    SELECT coalesce(sum(u.messages), 0) AS n FROM tenant_daily_usage u
+    WHERE u.tenant_id = $1 AND u.day = $2::date
+), ok AS (
+    SELECT 1 AS one FROM used WHERE used.n + $3::integer < $4::integer
+), counted AS (
+    INSERT INTO tenant_daily_usage (tenant_id, day, shard, messages)
+    SELECT $1, $2::date, $5::smallint, 1 FROM ok
+    ON CONFLICT (tenant_id, day, shard) DO UPDATE SET messages = tenant_daily_usage.messages + 1
+    RETURNING 1
+), m AS (
+    INSERT INTO messages (id, tenant_id, session_id, direction, wa_id, chat_jid, phone, kind, body, media_id,
+                          file_name, voice_note, detail, reply_to, queue, status, send_at, expires_at, quota_day,
+                          queued_at, checked_at)
+    SELECT $6, $1, $7, 'out', $8, $9, $10, $11, $12, $13,
+           $14, $15, $16, $17, $18, $19, $20, $21, $2::date,
+           $22, now()
+    FROM ok
+    RETURNING id, tenant_id, session_id, direction, wa_id, chat_jid, phone, sender_jid, sender_alt, push_name, from_me, kind, body, media_id, file_name, voice_note, detail, reply_to, queue, status, error_code, error_reason, attempts, send_at, expires_at, claim_until, checked_at, quota_day, reaction, edited_at, revoked_at, wa_timestamp, queued_at, sent_at, delivered_at, read_at, failed_at, created_at, updated_at
+), ev AS (
+    INSERT INTO events (tenant_id, session_id, message_id, type, status, payload)
+    SELECT m.tenant_id, m.session_id, m.id, 'message.status', m.status, $23 FROM m
+)
+SELECT id, tenant_id, session_id, direction, wa_id, chat_jid, phone, sender_jid, sender_alt, push_name, from_me, kind, body, media_id, file_name, voice_note, detail, reply_to, queue, status, error_code, error_reason, attempts, send_at, expires_at, claim_until, checked_at, quota_day, reaction, edited_at, revoked_at, wa_timestamp, queued_at, sent_at, delivered_at, read_at, failed_at, created_at, updated_at FROM m
+`
+
+type MessageAcceptFastParams struct {
+	TenantID     uuid.UUID
+	QuotaDay     time.Time
+	Margin       int32
+	DayLimit     int32
+	Shard        int16
+	ID           uuid.UUID
+	SessionID    uuid.UUID
+	WaID         string
+	ChatJid      string
+	Phone        string
+	Kind         string
+	Body         string
+	MediaID      *uuid.UUID
+	FileName     string
+	VoiceNote    bool
+	Detail       []byte
+	ReplyTo      string
+	Queue        string
+	Status       string
+	SendAt       *time.Time
+	ExpiresAt    *time.Time
+	QueuedAt     *time.Time
+	EventPayload []byte
+}
+
+type MessageAcceptFastRow struct {
+	ID          uuid.UUID
+	TenantID    uuid.UUID
+	SessionID   uuid.UUID
+	Direction   string
+	WaID        string
+	ChatJid     string
+	Phone       string
+	SenderJid   string
+	SenderAlt   string
+	PushName    string
+	FromMe      bool
+	Kind        string
+	Body        string
+	MediaID     *uuid.UUID
+	FileName    string
+	VoiceNote   bool
+	Detail      []byte
+	ReplyTo     string
+	Queue       string
+	Status      string
+	ErrorCode   string
+	ErrorReason string
+	Attempts    int32
+	SendAt      *time.Time
+	ExpiresAt   *time.Time
+	ClaimUntil  *time.Time
+	CheckedAt   time.Time
+	QuotaDay    *time.Time
+	Reaction    string
+	EditedAt    *time.Time
+	RevokedAt   *time.Time
+	WaTimestamp *time.Time
+	QueuedAt    *time.Time
+	SentAt      *time.Time
+	DeliveredAt *time.Time
+	ReadAt      *time.Time
+	FailedAt    *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// The whole accept in one statement while the tenant's day is far from its limit: the quota count on
+// a random shard, the row, and its first event. No row back: the day is near its limit (or over
+// it), and the caller takes the exact path.
+func (q *Queries) MessageAcceptFast(ctx context.Context, arg MessageAcceptFastParams) ([]MessageAcceptFastRow, error) {
+	rows, err := q.db.Query(ctx, messageAcceptFast,
+		arg.TenantID,
+		arg.QuotaDay,
+		arg.Margin,
+		arg.DayLimit,
+		arg.Shard,
+		arg.ID,
+		arg.SessionID,
+		arg.WaID,
+		arg.ChatJid,
+		arg.Phone,
+		arg.Kind,
+		arg.Body,
+		arg.MediaID,
+		arg.FileName,
+		arg.VoiceNote,
+		arg.Detail,
+		arg.ReplyTo,
+		arg.Queue,
+		arg.Status,
+		arg.SendAt,
+		arg.ExpiresAt,
+		arg.QueuedAt,
+		arg.EventPayload,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MessageAcceptFastRow{}
+	for rows.Next() {
+		var i MessageAcceptFastRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.SessionID,
+			&i.Direction,
+			&i.WaID,
+			&i.ChatJid,
+			&i.Phone,
+			&i.SenderJid,
+			&i.SenderAlt,
+			&i.PushName,
+			&i.FromMe,
+			&i.Kind,
+			&i.Body,
+			&i.MediaID,
+			&i.FileName,
+			&i.VoiceNote,
+			&i.Detail,
+			&i.ReplyTo,
+			&i.Queue,
+			&i.Status,
+			&i.ErrorCode,
+			&i.ErrorReason,
+			&i.Attempts,
+			&i.SendAt,
+			&i.ExpiresAt,
+			&i.ClaimUntil,
+			&i.CheckedAt,
+			&i.QuotaDay,
+			&i.Reaction,
+			&i.EditedAt,
+			&i.RevokedAt,
+			&i.WaTimestamp,
+			&i.QueuedAt,
+			&i.SentAt,
+			&i.DeliveredAt,
+			&i.ReadAt,
+			&i.FailedAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const messageCancel = `-- name: MessageCancel :one
 UPDATE messages SET status = 'canceled', claim_until = NULL, updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND status IN ('scheduled', 'queued')
@@ -1293,30 +1475,28 @@ func (q *Queries) MessagePromoteDue(ctx context.Context, maxRows int32) ([]Messa
 	return items, nil
 }
 
-const messageQuotaCount = `-- name: MessageQuotaCount :one
-INSERT INTO tenant_daily_usage (tenant_id, day, messages) VALUES ($1, $2, 1)
-ON CONFLICT (tenant_id, day) DO UPDATE SET messages = tenant_daily_usage.messages + 1
-WHERE tenant_daily_usage.messages < $3::integer
-RETURNING messages
+const messageQuotaAdd = `-- name: MessageQuotaAdd :exec
+INSERT INTO tenant_daily_usage (tenant_id, day, shard, messages) VALUES ($1, $2, $3, 1)
+ON CONFLICT (tenant_id, day, shard) DO UPDATE SET messages = tenant_daily_usage.messages + 1
 `
 
-type MessageQuotaCountParams struct {
+type MessageQuotaAddParams struct {
 	TenantID uuid.UUID
 	Day      time.Time
-	DayLimit int32
+	Shard    int16
 }
 
-// Counts one message against the tenant's day, unless the day's count reached the limit (no row then).
-func (q *Queries) MessageQuotaCount(ctx context.Context, arg MessageQuotaCountParams) (int32, error) {
-	row := q.db.QueryRow(ctx, messageQuotaCount, arg.TenantID, arg.Day, arg.DayLimit)
-	var messages int32
-	err := row.Scan(&messages)
-	return messages, err
+func (q *Queries) MessageQuotaAdd(ctx context.Context, arg MessageQuotaAddParams) error {
+	_, err := q.db.Exec(ctx, messageQuotaAdd, arg.TenantID, arg.Day, arg.Shard)
+	return err
 }
 
 const messageQuotaGiveBack = `-- name: MessageQuotaGiveBack :exec
-UPDATE tenant_daily_usage SET messages = messages - 1
-WHERE tenant_id = $1 AND day = $2 AND messages > 0
+UPDATE tenant_daily_usage u SET messages = u.messages - 1
+WHERE u.tenant_id = $1 AND u.day = $2 AND u.messages > 0
+  AND u.shard = (SELECT g.shard FROM tenant_daily_usage g
+                 WHERE g.tenant_id = $1 AND g.day = $2 AND g.messages > 0
+                 ORDER BY g.shard LIMIT 1)
 `
 
 type MessageQuotaGiveBackParams struct {
@@ -1329,8 +1509,24 @@ func (q *Queries) MessageQuotaGiveBack(ctx context.Context, arg MessageQuotaGive
 	return err
 }
 
+const messageQuotaLock = `-- name: MessageQuotaLock :exec
+INSERT INTO tenant_daily_usage (tenant_id, day, shard, messages) VALUES ($1, $2, 0, 0)
+ON CONFLICT (tenant_id, day, shard) DO UPDATE SET messages = tenant_daily_usage.messages
+`
+
+type MessageQuotaLockParams struct {
+	TenantID uuid.UUID
+	Day      time.Time
+}
+
+// Near the limit, the accepts of one tenant and day take turns on shard 0's row (held until commit).
+func (q *Queries) MessageQuotaLock(ctx context.Context, arg MessageQuotaLockParams) error {
+	_, err := q.db.Exec(ctx, messageQuotaLock, arg.TenantID, arg.Day)
+	return err
+}
+
 const messageQuotaUsed = `-- name: MessageQuotaUsed :one
-SELECT coalesce((SELECT messages FROM tenant_daily_usage WHERE tenant_id = $1 AND day = $2), 0)::integer
+SELECT coalesce(sum(messages), 0)::integer FROM tenant_daily_usage WHERE tenant_id = $1 AND day = $2
 `
 
 type MessageQuotaUsedParams struct {
@@ -1442,6 +1638,45 @@ func (q *Queries) MessageRequeue(ctx context.Context, arg MessageRequeueParams) 
 		&i.FailedAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const messageSendContext = `-- name: MessageSendContext :one
+SELECT t.timezone, t.default_country, p.messages_per_day,
+       s.id AS session_id, s.device_jid AS session_device_jid, s.deleted_at AS session_deleted_at
+FROM tenants t
+JOIN plans p ON p.id = t.plan_id
+LEFT JOIN wa_sessions s ON s.tenant_id = t.id AND s.id = $1
+WHERE t.id = $2
+`
+
+type MessageSendContextParams struct {
+	SessionID uuid.UUID
+	TenantID  uuid.UUID
+}
+
+type MessageSendContextRow struct {
+	Timezone         string
+	DefaultCountry   string
+	MessagesPerDay   int32
+	SessionID        *uuid.UUID
+	SessionDeviceJid *string
+	SessionDeletedAt *time.Time
+}
+
+// What accepting a message needs, in one round trip: the tenant and its plan, and the session named
+// (NULL columns when it is not the tenant's).
+func (q *Queries) MessageSendContext(ctx context.Context, arg MessageSendContextParams) (MessageSendContextRow, error) {
+	row := q.db.QueryRow(ctx, messageSendContext, arg.SessionID, arg.TenantID)
+	var i MessageSendContextRow
+	err := row.Scan(
+		&i.Timezone,
+		&i.DefaultCountry,
+		&i.MessagesPerDay,
+		&i.SessionID,
+		&i.SessionDeviceJid,
+		&i.SessionDeletedAt,
 	)
 	return i, err
 }

@@ -343,6 +343,7 @@ type Tenant struct {
 type TenantDailyUsage struct {
 	TenantID uuid.UUID
 	Day      time.Time
+	Shard    int16
 	Messages int32
 }
 

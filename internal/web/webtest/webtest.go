@@ -70,6 +70,9 @@ type Opts struct {
 	// pair and connect on the simulator, and the worker role (send tasks, sweeper) on the same
 	// instance, so messages go out. Off by default: most tests need no live sessions.
 	SessionHost bool
+	// MaxConns sizes the app's Postgres pool (default pgx's: the CPUs, at least 4); benchmarks set
+	// what `wagate serve` uses.
+	MaxConns int32
 	// Messaging tunes the messaging parts (default: WebtestMessaging, quick sweeps and claims).
 	Messaging func(*message.SystemConfig)
 	// Sim tweaks the simulator's options (default: fast polling, a 10 s first QR code, then 2 s).
@@ -104,7 +107,14 @@ func New(t testing.TB, o *Opts) *Env {
 		log = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	dbURL := dbtest.URL(t)
-	pool, err := pgxpool.New(context.Background(), dbURL)
+	pcfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		t.Fatalf("webtest: parse database URL: %v", err)
+	}
+	if o.MaxConns > 0 {
+		pcfg.MaxConns = o.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
 	if err != nil {
 		t.Fatalf("webtest: open pool: %v", err)
 	}
