@@ -41,3 +41,7 @@ FROM media
 WHERE session_id = @session_id AND state = 'pending' AND created_at < @older_than
 ORDER BY created_at, id
 LIMIT @max_rows;
+
+-- name: MediaDelete :one
+-- Messages that used the file keep their row (media_id becomes NULL).
+DELETE FROM media WHERE tenant_id = @tenant_id AND id = @id RETURNING storage_key;

@@ -115,6 +115,21 @@ func (s *Service) Get(ctx context.Context, tenantID, id uuid.UUID) (Media, error
 	return fromRow(r), nil
 }
 
+// Delete removes one of the tenant's files: its row, then its bytes (a failure to remove the bytes
+// is logged: the row is what counts against the storage quota). ErrNotFound for an unknown id.
+func (s *Service) Delete(ctx context.Context, tenantID, id uuid.UUID) error {
+	key, err := store.New(s.db).MediaDelete(ctx, store.MediaDeleteParams{TenantID: tenantID, ID: id})
+	if store.IsNotFound(err) {
+		return ErrNotFound
+	} else if err != nil {
+		return fmt.Errorf("delete media %s: %w", id, err)
+	}
+	if err := s.store.Delete(ctx, key); err != nil {
+		s.log.WarnContext(ctx, "media row deleted but its bytes were not", "media_id", id, "err", err)
+	}
+	return nil
+}
+
 // Open streams the bytes of one of the tenant's stored media. Media whose bytes are not stored
 // (pending or failed inbound media) is ErrNotReady.
 func (s *Service) Open(ctx context.Context, tenantID, id uuid.UUID) (io.ReadCloser, Media, error) {

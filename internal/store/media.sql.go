@@ -12,6 +12,23 @@ import (
 	"github.com/google/uuid"
 )
 
+const mediaDelete = `-- name: MediaDelete :one
+DELETE FROM media WHERE tenant_id = $1 AND id = $2 RETURNING storage_key
+`
+
+type MediaDeleteParams struct {
+	TenantID uuid.UUID
+	ID       uuid.UUID
+}
+
+// Messages that used the file keep their row (media_id becomes NULL).
+func (q *Queries) MediaDelete(ctx context.Context, arg MediaDeleteParams) (string, error) {
+	row := q.db.QueryRow(ctx, mediaDelete, arg.TenantID, arg.ID)
+	var storage_key string
+	err := row.Scan(&storage_key)
+	return storage_key, err
+}
+
 const mediaGet = `-- name: MediaGet :one
 SELECT id, tenant_id, storage_key, mime, size_bytes, sha256, file_name, source, state, session_id, download_handle, error, created_at FROM media WHERE tenant_id = $1 AND id = $2
 `

@@ -412,12 +412,22 @@ func (h messageHandlers) send(ctx context.Context, in *sendMessageInput) (*accep
 	if file != nil {
 		req.MediaID = &file.ID
 	}
+	// A file fetched from media_url for a message that is then refused is not kept: nothing the
+	// client can name was stored (its id was never shown).
+	refused := func(err error) error {
+		if in.Body.MediaURL != "" && file != nil {
+			if derr := h.media.Delete(context.WithoutCancel(ctx), tenantID, file.ID); derr != nil {
+				return errors.Join(err, derr)
+			}
+		}
+		return err
+	}
 	if err := checkType(in.Body, file, &req); err != nil {
-		return nil, err
+		return nil, refused(err)
 	}
 	acc, err := h.svc.Send(ctx, tenantID, req, idem)
 	if err != nil {
-		return nil, err
+		return nil, refused(err)
 	}
 	if acc.Replay != nil {
 		return replayed(acc.Replay), nil

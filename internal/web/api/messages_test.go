@@ -821,6 +821,12 @@ func TestMessages_Media(t *testing.T) {
 		require.Len(t, errs, 2, "the file it could not know of is no error")
 		require.Equal(t, n, fetches.Load(), "not fetched")
 		require.Equal(t, stored, countMedia(t, e, a.tenant), "nothing stored")
+		// Refused after the fetch (the file is a PDF, the type says video): the fetched file is not kept.
+		p = post(t, e.URL(), "/api/v1/messages", key, body(map[string]any{"media_url": files.URL + "/invoice-1042.pdf",
+			"type": "video"})).requireProblem(t, http.StatusUnprocessableEntity)
+		require.Contains(t, fieldErrors(t, p), "body.type")
+		require.Equal(t, n+1, fetches.Load(), "fetched")
+		require.Equal(t, stored, countMedia(t, e, a.tenant), "and not kept")
 		// Another tenant's file is worded as one that does not exist.
 		other := post(t, e.URL(), "/api/v1/messages", key, body(map[string]any{"media_id": bImg.ID}))
 		unknown := post(t, e.URL(), "/api/v1/messages", key, body(map[string]any{"media_id": uuid.New()}))
