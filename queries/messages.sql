@@ -266,3 +266,13 @@ WITH used AS (
     SELECT m.tenant_id, m.session_id, m.id, 'message.status', m.status, @event_payload FROM m
 )
 SELECT * FROM m;
+
+-- name: MessageHostFail :one
+-- The holder records a refusal that retrying cannot fix, fenced by its lease like MessageHostMarkSent.
+UPDATE messages m SET status = 'failed', claim_until = NULL, error_code = @error_code, error_reason = @error_reason,
+    failed_at = now(), updated_at = now()
+WHERE m.tenant_id = @tenant_id AND m.id = @id AND m.status IN ('queued', 'sending')
+  AND EXISTS (SELECT 1 FROM session_leases l
+              WHERE l.session_id = m.session_id AND l.instance_id = @instance_id AND l.fence = @fence
+                AND l.expires_at > now())
+RETURNING *;

@@ -283,8 +283,8 @@ func (e *Executor) outcome(ctx context.Context, req ExecRequest, row store.Messa
 		var failed store.Message
 		txErr := store.WithTx(ctx, e.db, func(q *store.Queries) error {
 			var err error
-			failed, err = q.MessageFail(ctx, store.MessageFailParams{TenantID: req.TenantID, ID: req.MessageID,
-				ErrorCode: code, ErrorReason: reason})
+			failed, err = q.MessageHostFail(ctx, store.MessageHostFailParams{TenantID: req.TenantID, ID: req.MessageID,
+				ErrorCode: code, ErrorReason: reason, InstanceID: e.instance, Fence: req.Fence})
 			if err != nil {
 				return err
 			}

@@ -827,6 +827,80 @@ func (q *Queries) MessageGetByWAID(ctx context.Context, arg MessageGetByWAIDPara
 	return i, err
 }
 
+const messageHostFail = `-- name: MessageHostFail :one
+UPDATE messages m SET status = 'failed', claim_until = NULL, error_code = $1, error_reason = $2,
+    failed_at = now(), updated_at = now()
+WHERE m.tenant_id = $3 AND m.id = $4 AND m.status IN ('queued', 'sending')
+  AND EXISTS (SELECT 1 FROM session_leases l
+              WHERE l.session_id = m.session_id AND l.instance_id = $5 AND l.fence = $6
+                AND l.expires_at > now())
+RETURNING id, tenant_id, session_id, direction, wa_id, chat_jid, phone, sender_jid, sender_alt, push_name, from_me, kind, body, media_id, file_name, voice_note, detail, reply_to, queue, status, error_code, error_reason, attempts, send_at, expires_at, claim_until, checked_at, quota_day, reaction, edited_at, revoked_at, wa_timestamp, queued_at, sent_at, delivered_at, read_at, failed_at, created_at, updated_at
+`
+
+type MessageHostFailParams struct {
+	ErrorCode   string
+	ErrorReason string
+	TenantID    uuid.UUID
+	ID          uuid.UUID
+	InstanceID  uuid.UUID
+	Fence       int64
+}
+
+// The holder records a refusal that retrying cannot fix, fenced by its lease like MessageHostMarkSent.
+func (q *Queries) MessageHostFail(ctx context.Context, arg MessageHostFailParams) (Message, error) {
+	row := q.db.QueryRow(ctx, messageHostFail,
+		arg.ErrorCode,
+		arg.ErrorReason,
+		arg.TenantID,
+		arg.ID,
+		arg.InstanceID,
+		arg.Fence,
+	)
+	var i Message
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.SessionID,
+		&i.Direction,
+		&i.WaID,
+		&i.ChatJid,
+		&i.Phone,
+		&i.SenderJid,
+		&i.SenderAlt,
+		&i.PushName,
+		&i.FromMe,
+		&i.Kind,
+		&i.Body,
+		&i.MediaID,
+		&i.FileName,
+		&i.VoiceNote,
+		&i.Detail,
+		&i.ReplyTo,
+		&i.Queue,
+		&i.Status,
+		&i.ErrorCode,
+		&i.ErrorReason,
+		&i.Attempts,
+		&i.SendAt,
+		&i.ExpiresAt,
+		&i.ClaimUntil,
+		&i.CheckedAt,
+		&i.QuotaDay,
+		&i.Reaction,
+		&i.EditedAt,
+		&i.RevokedAt,
+		&i.WaTimestamp,
+		&i.QueuedAt,
+		&i.SentAt,
+		&i.DeliveredAt,
+		&i.ReadAt,
+		&i.FailedAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const messageHostMarkSent = `-- name: MessageHostMarkSent :one
 UPDATE messages m SET status = 'sent', sent_at = now(), wa_timestamp = $1, chat_jid = $2,
     claim_until = NULL, error_code = '', error_reason = '', updated_at = now()
