@@ -20,7 +20,19 @@ import (
 type InboundMedia interface {
 	InsertPending(ctx context.Context, q *store.Queries, tenantID, sessionID uuid.UUID, mime, fileName string, size int64, handle []byte) (uuid.UUID, error)
 	StorePending(ctx context.Context, tenantID, id uuid.UUID, r io.Reader) error
+	// ListPending lists a session's media still pending since before olderThan.
+	ListPending(ctx context.Context, sessionID uuid.UUID, olderThan time.Time, limit int) ([]PendingMedia, error)
 }
+
+// PendingMedia is inbound media whose bytes were never fetched (the holder died first, or the fetch
+// queue was full).
+type PendingMedia struct {
+	ID, TenantID, SessionID uuid.UUID
+	Handle                  whatsapp.MediaHandle
+}
+
+// heldLister is a host that can list what it holds (session.Host).
+type heldLister interface{ HeldSessions() []uuid.UUID }
 
 // Inbound stores what WhatsApp delivers to held sessions (session.HostConfig.Inbound): messages,
 // receipts, reactions, edits and revokes, each with its events row in the same transaction, before
@@ -51,8 +63,11 @@ func NewInbound(db store.DB, media InboundMedia, log *slog.Logger) *Inbound {
 // handler, so it comes afterwards).
 func (in *Inbound) SetHost(h HostView) { in.host = h }
 
-// RunFetchers downloads inbound media with n goroutines until ctx ends.
-func (in *Inbound) RunFetchers(ctx context.Context, n int) {
+// RunFetchers downloads inbound media with n goroutines until ctx ends, and every retryEvery looks
+// for media of the held sessions left pending for longer than retryAfter (a holder that died before
+// fetching, a full queue) and fetches it then.
+func (in *Inbound) RunFetchers(ctx context.Context, n int, retryEvery, retryAfter time.Duration) {
+	go in.retryPending(ctx, retryEvery, retryAfter)
 	for range n {
 		go func() {
 			for {
@@ -64,6 +79,35 @@ func (in *Inbound) RunFetchers(ctx context.Context, n int) {
 				}
 			}
 		}()
+	}
+}
+
+func (in *Inbound) retryPending(ctx context.Context, every, after time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		hl, ok := in.host.(heldLister)
+		if !ok || in.media == nil {
+			continue
+		}
+		for _, sid := range hl.HeldSessions() {
+			pending, err := in.media.ListPending(ctx, sid, time.Now().Add(-after), 50)
+			if err != nil {
+				in.log.WarnContext(ctx, "list pending media", "session_id", sid, "err", err)
+				continue
+			}
+			for _, p := range pending {
+				select {
+				case in.fetch <- fetchJob{tenantID: p.TenantID, sessionID: p.SessionID, mediaID: p.ID, handle: p.Handle}:
+				default: // the queue is full: next round
+				}
+			}
+		}
 	}
 }
 

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/wagate/wagate/internal/media"
 	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/whatsapp"
 )
 
 // MediaStore adapts the media service to what messaging needs (Store).
@@ -48,4 +50,16 @@ func (m mediaStore) StorePending(ctx context.Context, tenantID, id uuid.UUID, r 
 		return err
 	}
 	return nil
+}
+
+func (m mediaStore) ListPending(ctx context.Context, sessionID uuid.UUID, olderThan time.Time, limit int) ([]PendingMedia, error) {
+	ps, err := m.s.ListPending(ctx, sessionID, olderThan, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PendingMedia, len(ps))
+	for i, p := range ps {
+		out[i] = PendingMedia{ID: p.ID, TenantID: p.TenantID, SessionID: p.SessionID, Handle: whatsapp.MediaHandle(p.Handle)}
+	}
+	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wagate/wagate/internal/dbtest"
+	"github.com/wagate/wagate/internal/media"
 	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
@@ -424,4 +425,24 @@ func TestSend_DailyQuotaIsExactUnderConcurrency(t *testing.T) {
 	var rows int
 	require.NoError(t, r.env.Pool.QueryRow(r.ctx, "SELECT count(*) FROM messages").Scan(&rows))
 	require.Equal(t, 30, rows, "a refused message leaves nothing behind")
+}
+
+func TestInbound_PendingMediaIsFetchedLater(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, true)
+	data := []byte("%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")
+	im, err := r.env.Simulator.StoreMedia(r.ctx, r.session, "application/pdf", "invoice.pdf", data)
+	require.NoError(t, err)
+	// A holder stored the message and its pending file, then died before fetching the bytes.
+	var mediaID uuid.UUID
+	require.NoError(t, store.WithTx(r.ctx, r.env.Pool, func(q *store.Queries) error {
+		var err error
+		mediaID, err = media.InsertPending(r.ctx, q, r.tenantID, r.session, im.MIME, im.FileName, im.Size, im.Handle)
+		return err
+	}))
+	dbtest.WaitFor(t, 15*time.Second, "the left-over file fetched", func() bool {
+		md, err := r.env.Services.Media.Get(r.ctx, r.tenantID, mediaID)
+		require.NoError(t, err)
+		return md.State == "stored" && md.Size == int64(len(data))
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -23,6 +24,10 @@ type SystemConfig struct {
 	RPCWorkers int
 	// MediaFetchers is how many inbound media downloads run at once (default 4).
 	MediaFetchers int
+	// MediaRetryEvery and MediaRetryAfter: how often the holder looks for inbound media left pending
+	// (default 30 s), and how old it must be (default 1 min).
+	MediaRetryEvery time.Duration
+	MediaRetryAfter time.Duration
 }
 
 // Store is the media store as messaging uses it: files to send, and inbound files to keep.
@@ -68,6 +73,12 @@ func NewSystem(db store.DB, infra Infra, enq Enqueuer, media Store, cfg SystemCo
 	if cfg.MediaFetchers <= 0 {
 		cfg.MediaFetchers = 4
 	}
+	if cfg.MediaRetryEvery <= 0 {
+		cfg.MediaRetryEvery = 30 * time.Second
+	}
+	if cfg.MediaRetryAfter <= 0 {
+		cfg.MediaRetryAfter = time.Minute
+	}
 	pacer := infra.Pacer
 	router := NewRouter(cfg.Instance, nil, infra.RPC(cfg.Instance))
 	var m Media
@@ -101,7 +112,7 @@ func (s *System) AttachHost(host HostView) {
 // RunHost answers other instances' requests for held sessions and downloads inbound media until
 // ctx ends.
 func (s *System) RunHost(ctx context.Context) {
-	s.Inbound.RunFetchers(ctx, s.cfg.MediaFetchers)
+	s.Inbound.RunFetchers(ctx, s.cfg.MediaFetchers, s.cfg.MediaRetryEvery, s.cfg.MediaRetryAfter)
 	s.router.Serve(ctx, s.cfg.RPCWorkers)
 }
 

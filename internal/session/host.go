@@ -358,6 +358,17 @@ func (h *Host) Held(id uuid.UUID) (Held, whatsapp.Driver, bool) {
 	return Held{SessionID: r.id, TenantID: r.tenantID, Fence: r.fence}, r.driver(), true
 }
 
+// HeldSessions lists the sessions this host holds now.
+func (h *Host) HeldSessions() []uuid.UUID {
+	var ids []uuid.UUID
+	for _, r := range h.snapshot() {
+		if !r.stopping.Load() {
+			ids = append(ids, r.id)
+		}
+	}
+	return ids
+}
+
 // Count is how many sessions this host holds.
 func (h *Host) Count() int {
 	h.mu.Lock()

@@ -260,11 +260,12 @@ func (e *Env) startHost(t testing.TB, simOpts simulator.Options, conn whatsapp.C
 }
 
 // WebtestMessaging are the messaging timings in webtest: sweeps and promotions every 100 ms, a lost
-// task re-enqueued after 2 s, claims of 10 s.
+// task re-enqueued after 2 s, claims of 10 s, inbound media left pending fetched after 1 s.
 func WebtestMessaging() message.SystemConfig {
 	return message.SystemConfig{
-		Dispatch: message.DispatchConfig{ClaimTTL: 10 * time.Second},
-		Sweep:    message.SweepConfig{PromoteEvery: 100 * time.Millisecond, SweepEvery: 500 * time.Millisecond, Grace: 2 * time.Second},
+		Dispatch:        message.DispatchConfig{ClaimTTL: 10 * time.Second},
+		Sweep:           message.SweepConfig{PromoteEvery: 100 * time.Millisecond, SweepEvery: 500 * time.Millisecond, Grace: 2 * time.Second},
+		MediaRetryEvery: 200 * time.Millisecond, MediaRetryAfter: time.Second,
 	}
 }
 
