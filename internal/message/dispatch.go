@@ -143,6 +143,14 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 	}
 	t := Target{TenantID: tenantID, SessionID: row.SessionID, Fence: *sess.HolderFence}
 	res, err := d.router.Send(ctx, *sess.HolderInstanceID, ExecRequest{Target: t, MessageID: id})
+	if errors.Is(err, cluster.ErrRPCNotDelivered) {
+		// Taken back from the holder's list unread: it was never sent, so it need not wait for its claim.
+		if _, rerr := q.MessageRequeue(ctx, store.MessageRequeueParams{TenantID: tenantID, ID: id,
+			ErrorCode: claimed.ErrorCode, ErrorReason: claimed.ErrorReason}); rerr != nil && !store.IsNotFound(rerr) {
+			return fmt.Errorf("send task: requeue: %w", rerr)
+		}
+		return &RetryError{After: time.Second, Failure: true, Reason: "the holder did not take the request"}
+	}
 	if err != nil {
 		// The holder may or may not have sent it: the row stays claimed, and once the claim runs out
 		// the message is sent again with the same WhatsApp id (recipients' apps show it once).
