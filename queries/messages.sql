@@ -246,7 +246,9 @@ WITH used AS (
     SELECT coalesce(sum(u.messages), 0) AS n FROM tenant_daily_usage u
     WHERE u.tenant_id = @tenant_id AND u.day = @quota_day::date
 ), ok AS (
-    SELECT 1 AS one FROM used WHERE used.n + sqlc.arg(margin)::integer < sqlc.arg(day_limit)::integer
+    -- the plan's limit read here, not passed in: a plan changed a moment ago applies at once
+    SELECT 1 AS one FROM used, tenants t JOIN plans p ON p.id = t.plan_id
+    WHERE t.id = @tenant_id AND used.n + sqlc.arg(margin)::integer < p.messages_per_day
 ), counted AS (
     INSERT INTO tenant_daily_usage (tenant_id, day, shard, messages)
     SELECT @tenant_id, @quota_day::date, sqlc.arg(shard)::smallint, 1 FROM ok

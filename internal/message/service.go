@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -76,6 +77,51 @@ type Service struct {
 	cfg    Config
 	log    *slog.Logger
 	now    func() time.Time
+
+	ctxMu    sync.Mutex
+	contexts map[[2]uuid.UUID]cachedContext
+}
+
+// cachedContext is a tenant's plan and one of its sessions as an accept needs them, kept for
+// contextTTL: a burst of sends to one session reads them once a second, not once per message.
+type cachedContext struct {
+	row store.MessageSendContextRow
+	at  time.Time
+}
+
+const (
+	contextTTL = time.Second
+	contextMax = 10_000
+)
+
+func (s *Service) sendContext(ctx context.Context, q *store.Queries, tenantID, sessionID uuid.UUID) (store.MessageSendContextRow, error) {
+	key := [2]uuid.UUID{tenantID, sessionID}
+	s.ctxMu.Lock()
+	c, ok := s.contexts[key]
+	s.ctxMu.Unlock()
+	if ok && time.Since(c.at) < contextTTL {
+		return c.row, nil
+	}
+	row, err := q.MessageSendContext(ctx, store.MessageSendContextParams{TenantID: tenantID, SessionID: sessionID})
+	if err != nil {
+		return row, err
+	}
+	// Only a session that can send is cached: errors (unknown, unpaired) are always read fresh.
+	if row.SessionID != nil && row.SessionDeletedAt == nil && row.SessionDeviceJid != nil && *row.SessionDeviceJid != "" {
+		s.ctxMu.Lock()
+		if len(s.contexts) >= contextMax {
+			clear(s.contexts)
+		}
+		s.contexts[key] = cachedContext{row: row, at: time.Now()}
+		s.ctxMu.Unlock()
+	}
+	return row, nil
+}
+
+func (s *Service) forgetContext(tenantID, sessionID uuid.UUID) {
+	s.ctxMu.Lock()
+	delete(s.contexts, [2]uuid.UUID{tenantID, sessionID})
+	s.ctxMu.Unlock()
 }
 
 // NewService returns the message service.
@@ -87,7 +133,7 @@ func NewService(db store.DB, d Deps, cfg Config, log *slog.Logger) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: db, enq: d.Enqueuer, media: d.Media, router: d.Router, pacer: d.Pacer, cfg: cfg,
-		log: log.With("component", "messages"), now: time.Now}
+		log: log.With("component", "messages"), now: time.Now, contexts: map[[2]uuid.UUID]cachedContext{}}
 }
 
 // unknownSession is worded the same for an id that does not exist and another tenant's (invariant 2).
@@ -114,7 +160,7 @@ type prepared struct {
 // contact, queue), *QuotaError, ErrSessionNotPaired, ErrIdempotencyRunning, ErrIdempotencyMismatch.
 func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest, idem *Idempotency) (Accepted, error) {
 	q := store.New(s.db)
-	info, err := q.MessageSendContext(ctx, store.MessageSendContextParams{TenantID: tenantID, SessionID: req.SessionID})
+	info, err := s.sendContext(ctx, q, tenantID, req.SessionID)
 	if err != nil {
 		return Accepted{}, fmt.Errorf("send: tenant: %w", err)
 	}
@@ -156,12 +202,16 @@ func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest,
 		pl, _ := json.Marshal(eventPayload{Direction: string(DirectionOut), WAID: waID, Chat: p.to.JID.String(),
 			Kind: string(p.kind), Status: string(status)})
 		rows, err := q.MessageAcceptFast(ctx, store.MessageAcceptFastParams{TenantID: tenantID, QuotaDay: day,
-			Margin: quotaMargin, DayLimit: info.MessagesPerDay, Shard: int16(1 + rand.IntN(quotaShards-1)),
+			Margin: quotaMargin, Shard: int16(1 + rand.IntN(quotaShards-1)),
 			ID: id, SessionID: req.SessionID, WaID: waID, ChatJid: p.to.JID.String(), Phone: p.to.Phone,
 			Kind: string(p.kind), Body: p.body, MediaID: p.mediaID, FileName: p.fileName, VoiceNote: p.voiceNote,
 			Detail: p.detail, ReplyTo: p.replyTo, Queue: p.queue, Status: string(status), SendAt: p.sendAt,
 			ExpiresAt: &expires, QueuedAt: queuedAt, EventPayload: pl})
-		if err != nil {
+		if store.IsForeignKeyViolation(err) {
+			// The session was deleted within the context cache's second.
+			s.forgetContext(tenantID, req.SessionID)
+			return Accepted{}, validate.Field("session_id", unknownSession)
+		} else if err != nil {
 			return Accepted{}, fmt.Errorf("send: %w", err)
 		}
 		if len(rows) == 1 {
@@ -212,12 +262,17 @@ func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest,
 			}
 		}
 		// Last, so whatever the count locks is held as briefly as possible.
-		ok, err := countQuota(ctx, q, tenantID, day, int(info.MessagesPerDay))
+		// The plan's limit as it is now (the send context may be a second old).
+		plan, err := q.MessageTenantSendInfo(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		ok, err := countQuota(ctx, q, tenantID, day, int(plan.MessagesPerDay))
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return &QuotaError{Limit: int(info.MessagesPerDay), Used: int(info.MessagesPerDay), RetryAfter: nextDay(now, loc).Sub(now)}
+			return &QuotaError{Limit: int(plan.MessagesPerDay), Used: int(plan.MessagesPerDay), RetryAfter: nextDay(now, loc).Sub(now)}
 		}
 		return nil
 	})

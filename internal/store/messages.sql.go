@@ -105,24 +105,26 @@ WITH used AS (
     SELECT coalesce(sum(u.messages), 0) AS n FROM tenant_daily_usage u
     WHERE u.tenant_id = $1 AND u.day = $2::date
 ), ok AS (
-    SELECT 1 AS one FROM used WHERE used.n + $3::integer < $4::integer
+    -- the plan's limit read here, not passed in: a plan changed a moment ago applies at once
+    SELECT 1 AS one FROM used, tenants t JOIN plans p ON p.id = t.plan_id
+    WHERE t.id = $1 AND used.n + $3::integer < p.messages_per_day
 ), counted AS (
     INSERT INTO tenant_daily_usage (tenant_id, day, shard, messages)
-    SELECT $1, $2::date, $5::smallint, 1 FROM ok
+    SELECT $1, $2::date, $4::smallint, 1 FROM ok
     ON CONFLICT (tenant_id, day, shard) DO UPDATE SET messages = tenant_daily_usage.messages + 1
     RETURNING 1
 ), m AS (
     INSERT INTO messages (id, tenant_id, session_id, direction, wa_id, chat_jid, phone, kind, body, media_id,
                           file_name, voice_note, detail, reply_to, queue, status, send_at, expires_at, quota_day,
                           queued_at, checked_at)
-    SELECT $6, $1, $7, 'out', $8, $9, $10, $11, $12, $13,
-           $14, $15, $16, $17, $18, $19, $20, $21, $2::date,
-           $22, now()
+    SELECT $5, $1, $6, 'out', $7, $8, $9, $10, $11, $12,
+           $13, $14, $15, $16, $17, $18, $19, $20, $2::date,
+           $21, now()
     FROM ok
     RETURNING id, tenant_id, session_id, direction, wa_id, chat_jid, phone, sender_jid, sender_alt, push_name, from_me, kind, body, media_id, file_name, voice_note, detail, reply_to, queue, status, error_code, error_reason, attempts, send_at, expires_at, claim_until, checked_at, quota_day, reaction, edited_at, revoked_at, wa_timestamp, queued_at, sent_at, delivered_at, read_at, failed_at, created_at, updated_at
 ), ev AS (
     INSERT INTO events (tenant_id, session_id, message_id, type, status, payload)
-    SELECT m.tenant_id, m.session_id, m.id, 'message.status', m.status, $23 FROM m
+    SELECT m.tenant_id, m.session_id, m.id, 'message.status', m.status, $22 FROM m
 )
 SELECT id, tenant_id, session_id, direction, wa_id, chat_jid, phone, sender_jid, sender_alt, push_name, from_me, kind, body, media_id, file_name, voice_note, detail, reply_to, queue, status, error_code, error_reason, attempts, send_at, expires_at, claim_until, checked_at, quota_day, reaction, edited_at, revoked_at, wa_timestamp, queued_at, sent_at, delivered_at, read_at, failed_at, created_at, updated_at FROM m
 `
@@ -131,7 +133,6 @@ type MessageAcceptFastParams struct {
 	TenantID     uuid.UUID
 	QuotaDay     time.Time
 	Margin       int32
-	DayLimit     int32
 	Shard        int16
 	ID           uuid.UUID
 	SessionID    uuid.UUID
@@ -203,7 +204,6 @@ func (q *Queries) MessageAcceptFast(ctx context.Context, arg MessageAcceptFastPa
 		arg.TenantID,
 		arg.QuotaDay,
 		arg.Margin,
-		arg.DayLimit,
 		arg.Shard,
 		arg.ID,
 		arg.SessionID,

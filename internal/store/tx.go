@@ -29,6 +29,12 @@ func IsUniqueViolation(err error, constraint string) bool {
 	return constraint == "" || pgErr.ConstraintName == constraint
 }
 
+// IsForeignKeyViolation reports whether err is a foreign-key violation (the referenced row is gone).
+func IsForeignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}
+
 // WithTx runs fn in a transaction on db (a nested one, as a savepoint, when db is already a Tx) and
 // commits when fn returns nil.
 func WithTx(ctx context.Context, db DB, fn func(q *Queries) error) error {
