@@ -59,3 +59,11 @@ func ParsePhone(s, defaultCountry string) (string, string) {
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), ""
 }
+
+// VCard is a vCard 3.0 of a name and an E.164 number, with the waid parameter WhatsApp uses to
+// offer "Message" on the card (the contact card the portal and the API make from a name and number).
+func VCard(name, e164 string) string {
+	esc := strings.NewReplacer(`\`, `\\`, ",", `\,`, ";", `\;`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`).Replace(name)
+	return "BEGIN:VCARD\nVERSION:3.0\nN:" + esc + ";;;;\nFN:" + esc + "\nTEL;type=CELL;type=VOICE;waid=" +
+		strings.TrimPrefix(e164, "+") + ":" + e164 + "\nEND:VCARD"
+}

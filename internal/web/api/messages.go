@@ -620,12 +620,5 @@ func (h messageHandlers) contactCard(ctx context.Context, tenantID uuid.UUID, c 
 	if msg != "" {
 		return nil, validate.Field("contact.phone", msg)
 	}
-	return &whatsapp.Contact{DisplayName: c.DisplayName, VCard: vCard(c.DisplayName, phone)}, nil
-}
-
-// vCard is a vCard 3.0 of a name and an E.164 number, with the waid parameter WhatsApp uses to
-// offer "Message" on the card.
-func vCard(name, e164 string) string {
-	esc := strings.NewReplacer(`\`, `\\`, ",", `\,`, ";", `\;`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`).Replace(name)
-	return "BEGIN:VCARD\nVERSION:3.0\nN:" + esc + ";;;;\nFN:" + esc + "\nTEL;type=CELL;type=VOICE;waid=" + e164[1:] + ":" + e164 + "\nEND:VCARD"
+	return &whatsapp.Contact{DisplayName: c.DisplayName, VCard: message.VCard(c.DisplayName, phone)}, nil
 }

@@ -145,13 +145,6 @@ func TestRequestHash(t *testing.T) {
 	}
 }
 
-func TestVCard(t *testing.T) {
-	t.Parallel()
-	require.Equal(t, "BEGIN:VCARD\nVERSION:3.0\nN:Acme\\, Support\\; EU\\\\1\\n;;;;\nFN:Acme\\, Support\\; EU\\\\1\\n\n"+
-		"TEL;type=CELL;type=VOICE;waid=4915123456789:+4915123456789\nEND:VCARD",
-		vCard("Acme, Support; EU\\1\n", "+4915123456789"))
-}
-
 func TestCheckType(t *testing.T) {
 	t.Parallel()
 	id := uuid.New()

@@ -474,15 +474,7 @@ func contactOf(form *messages.Form, country string) *whatsapp.Contact {
 		form.Errors["contact_phone"] = msg
 		return &whatsapp.Contact{DisplayName: form.ContactName}
 	}
-	return &whatsapp.Contact{DisplayName: form.ContactName, VCard: vCard(form.ContactName, phone)}
-}
-
-// vCard is a vCard 3.0 of a name and an E.164 number, with the waid parameter WhatsApp uses to
-// offer "Message" on the card. TODO(#5): share one with web/api (its contactCard makes the same).
-func vCard(name, e164 string) string {
-	esc := strings.NewReplacer(`\`, `\\`, ",", `\,`, ";", `\;`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`).Replace(name)
-	return "BEGIN:VCARD\nVERSION:3.0\nN:" + esc + ";;;;\nFN:" + esc + "\nTEL;type=CELL;type=VOICE;waid=" +
-		strings.TrimPrefix(e164, "+") + ":" + e164 + "\nEND:VCARD"
+	return &whatsapp.Contact{DisplayName: form.ContactName, VCard: message.VCard(form.ContactName, phone)}
 }
 
 // vCardPhone is the first number on a card, as written in it.
