@@ -145,11 +145,7 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 	res, err := d.router.Send(ctx, *sess.HolderInstanceID, ExecRequest{Target: t, MessageID: id})
 	if errors.Is(err, cluster.ErrRPCNotDelivered) {
 		// Taken back from the holder's list unread: it was never sent, so it need not wait for its claim.
-		if _, rerr := q.MessageRequeue(ctx, store.MessageRequeueParams{TenantID: tenantID, ID: id,
-			ErrorCode: claimed.ErrorCode, ErrorReason: claimed.ErrorReason}); rerr != nil && !store.IsNotFound(rerr) {
-			return fmt.Errorf("send task: requeue: %w", rerr)
-		}
-		return &RetryError{After: time.Second, Failure: true, Reason: "the holder did not take the request"}
+		return d.unclaim(ctx, claimed, &RetryError{After: time.Second, Failure: true, Reason: "the holder did not take the request"})
 	}
 	if err != nil {
 		// The holder may or may not have sent it: the row stays claimed, and once the claim runs out
@@ -163,11 +159,7 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 		d.kickNext(ctx, claimed)
 		return nil
 	case OutcomeNotHeld:
-		if _, err := q.MessageRequeue(ctx, store.MessageRequeueParams{TenantID: tenantID, ID: id,
-			ErrorCode: claimed.ErrorCode, ErrorReason: claimed.ErrorReason}); err != nil && !store.IsNotFound(err) {
-			return fmt.Errorf("send task: requeue: %w", err)
-		}
-		return &RetryError{After: time.Second, Reason: "the session changed holder"}
+		return d.unclaim(ctx, claimed, &RetryError{After: time.Second, Reason: "the session changed holder"})
 	default: // requeued
 		if res.RetryAfter > 0 {
 			return &RetryError{After: res.RetryAfter, Reason: "holder asked to wait"}
@@ -198,6 +190,17 @@ func (d *Dispatcher) kickNext(ctx context.Context, row *store.Message) {
 		return
 	}
 	d.kicker.Kick(ctx, next[0].Queue, next[0].ID)
+}
+
+// unclaim puts a claimed message that was certainly not sent back to queued, keeping its last error,
+// and returns retry.
+func (d *Dispatcher) unclaim(ctx context.Context, claimed *store.Message, retry *RetryError) error {
+	_, err := store.New(d.db).MessageRequeue(ctx, store.MessageRequeueParams{TenantID: claimed.TenantID, ID: claimed.ID,
+		ErrorCode: claimed.ErrorCode, ErrorReason: claimed.ErrorReason})
+	if err != nil && !store.IsNotFound(err) {
+		return fmt.Errorf("send task: requeue: %w", err)
+	}
+	return retry
 }
 
 // claim marks the message sending for ClaimTTL. nil without error: someone else changed it meanwhile.
