@@ -1,5 +1,6 @@
 // Command wagate is the whole gateway in one binary: `serve` runs the roles, `migrate` applies the
-// schema, `version` says what was built. main only wires: config → pools → services → roles.
+// schema, `version` says what was built. main only parses commands and flags; internal/app builds the
+// system for the chosen roles.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/wagate/wagate/db"
+	"github.com/wagate/wagate/internal/app"
 	"github.com/wagate/wagate/internal/config"
 )
 
@@ -93,13 +95,6 @@ func migrateCmd(ctx context.Context, stderr io.Writer) error {
 	return db.Migrate(ctx, cfg.DatabaseURL, log)
 }
 
-// Roles a process can run (DESIGN.md Contracts).
-const (
-	roleHTTP   = "http"
-	roleWorker = "worker"
-	roleHost   = "host"
-)
-
 func parseRoles(args []string) ([]string, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -115,7 +110,7 @@ func parseRoles(args []string) ([]string, error) {
 	for _, r := range strings.Split(*roles, ",") {
 		r = strings.TrimSpace(r)
 		switch r {
-		case roleHTTP, roleWorker, roleHost:
+		case app.RoleHTTP, app.RoleWorker, app.RoleHost:
 			if !seen[r] {
 				out = append(out, r)
 				seen[r] = true

@@ -6,52 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"strings"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/wagate/wagate/db"
+	"github.com/wagate/wagate/internal/app"
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/config"
-	"github.com/wagate/wagate/internal/mail"
-	"github.com/wagate/wagate/internal/ratelimit"
 	"github.com/wagate/wagate/internal/secret"
-	"github.com/wagate/wagate/internal/tenant"
-	"github.com/wagate/wagate/internal/web"
 )
-
-// newServices builds the domain services every role shares.
-func newServices(cfg config.Config, pool *pgxpool.Pool, rdb *redis.Client, log *slog.Logger) (web.Services, error) {
-	mailer, err := mail.New(cfg.SMTPURL, log)
-	if err != nil {
-		return web.Services{}, err
-	}
-	keys := secret.New(cfg.SecretKey)
-	pw := passwords(cfg, log)
-	throttle := auth.NewThrottle(rdb)
-	return web.Services{
-		DB:          pool,
-		Users:       auth.NewService(pool, pw, throttle, keys, mailer, log, auth.Config{BaseURL: cfg.BaseURL.String()}),
-		Operators:   auth.NewOperators(pool, pw, throttle, keys, log),
-		APIKeys:     auth.NewAPIKeys(pool, log),
-		Logins:      auth.NewLogins(pgxstore.New(pool), cfg.SecureCookies()),
-		Tenants:     tenant.NewService(pool),
-		Limiter:     ratelimit.New(rdb),
-		MailEnabled: mailer.Enabled(),
-	}, nil
-}
-
-func passwords(cfg config.Config, log *slog.Logger) *auth.Passwords {
-	if cfg.InsecureFastPasswordHash {
-		log.Warn("INSECURE_FAST_PASSWORD_HASH is on: passwords are hashed with a trivial cost; never do this in production")
-		return auth.NewPasswords(auth.FastParams, 0)
-	}
-	return auth.NewPasswords(auth.OWASPParams, 0)
-}
 
 // adminCmd handles `wagate admin create --email E [--name N]`, reading the password from
 // WAGATE_ADMIN_PASSWORD or, when that is unset, from the first line of standard input. It migrates
@@ -75,7 +39,7 @@ func adminCmd(ctx context.Context, args []string, stdin io.Reader, stderr io.Wri
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	password := os.Getenv("WAGATE_ADMIN_PASSWORD")
+	password := cfg.AdminCreatePassword
 	if password == "" {
 		fmt.Fprint(stderr, "password for the new operator: ")
 		line, err := bufio.NewReader(stdin).ReadString('\n')
@@ -96,7 +60,7 @@ func adminCmd(ctx context.Context, args []string, stdin io.Reader, stderr io.Wri
 	}
 	defer pool.Close()
 	// Creating an operator needs no throttle; its TOTP secret is sealed later, at setup.
-	ops := auth.NewOperators(pool, passwords(cfg, log), nil, secret.New(cfg.SecretKey), log)
+	ops := auth.NewOperators(pool, app.Passwords(cfg, log), nil, secret.New(cfg.SecretKey), log)
 	op, err := ops.Create(ctx, *email, *name, password)
 	if err != nil {
 		return err

@@ -20,24 +20,26 @@ var allowed = map[string][]string{
 	"github.com/hibiken/asynq":       {"internal/worker", "cmd/"},
 	"github.com/gofiber/fiber":       {"internal/web"},
 	"github.com/danielgtaylor/huma":  {"internal/web"},
-	"github.com/alexedwards/scs":     {"internal/auth", "internal/web", "cmd/"},
+	"github.com/alexedwards/scs":     {"internal/auth", "internal/web", "internal/app", "cmd/"},
 	"github.com/a-h/templ":           {"views/", "internal/web"},
-	"github.com/jackc/pgx":           {"internal/store", "internal/cluster", "internal/dbtest", "internal/whatsapp/whatsmeow", "db", "cmd/", "internal/web/webtest"},
-	"github.com/redis/go-redis":      {"internal/ratelimit", "internal/cluster", "internal/auth", "cmd/", "internal/web/webtest"},
+	"github.com/jackc/pgx":           {"internal/store", "internal/cluster", "internal/dbtest", "internal/whatsapp/whatsmeow", "db", "cmd/", "internal/app", "internal/web/webtest"},
+	"github.com/redis/go-redis":      {"internal/ratelimit", "internal/cluster", "internal/auth", "cmd/", "internal/app", "internal/web/webtest"},
 	"github.com/chromedp":            {"internal/browsertest"},
-	module + "/internal/dbtest":      {"internal/factory", "internal/proctest", "internal/web/webtest"},
+	module + "/internal/dbtest":      {"internal/factory", "internal/proctest", "internal/app/apptest", "internal/web/webtest"},
 	module + "/internal/factory":     {},
 	module + "/internal/proctest":    {},
 	module + "/internal/browsertest": {},
-	module + "/internal/web":         {"internal/web", "cmd/"},
-	// webtest and the benchmarks assemble the worker role in-process, as cmd does.
-	module + "/internal/worker": {"internal/worker", "cmd/", "internal/web/webtest", "internal/bench"},
+	module + "/internal/web":         {"internal/web", "internal/app"},
+	// The one builder: cmd and the test harnesses build the system through it.
+	module + "/internal/app": {"internal/app", "cmd/", "internal/web/webtest"},
+	// Only the builder assembles the worker role (apptest hands it tuning).
+	module + "/internal/worker": {"internal/worker", "internal/app"},
 	module + "/views":           {"views/", "internal/web"},
 	module + "/static":          {"views/", "internal/web"},
 }
 
 // domain packages never reach up to a transport (STYLE.md §1).
-var domain = []string{"tenant", "auth", "session", "message", "campaign", "schedule", "webhook", "media", "ratelimit", "cluster", "store", "whatsapp"}
+var domain = []string{"tenant", "auth", "session", "message", "delivery", "campaign", "schedule", "webhook", "media", "ratelimit", "cluster", "store", "whatsapp"}
 
 type pkg struct {
 	ImportPath string
@@ -105,7 +107,7 @@ func TestImportRules(t *testing.T) {
 				continue
 			}
 			for _, imp := range p.Imports {
-				for _, banned := range []string{module + "/internal/web", module + "/internal/worker", module + "/views", "github.com/gofiber", "github.com/hibiken/asynq", "github.com/a-h/templ"} {
+				for _, banned := range []string{module + "/internal/web", module + "/internal/worker", module + "/internal/app", module + "/views", "github.com/gofiber", "github.com/hibiken/asynq", "github.com/a-h/templ"} {
 					if hasPrefixPath(imp, banned) {
 						t.Errorf("domain package %s imports %s: imports flow cmd → web|worker → domain", from, imp)
 					}

@@ -54,6 +54,18 @@ type Config struct {
 	MessageExpiry  time.Duration
 	MetricsAddr    string
 
+	// AdminCreatePassword is the password `wagate admin create` gives the new operator
+	// (WAGATE_ADMIN_PASSWORD; empty: read from standard input).
+	AdminCreatePassword string
+
+	// Test settings (not for production; the README lists them apart). SendClaimTTL
+	// (WAGATE_SEND_CLAIM_TTL) is how long a worker's claim on a message lasts before another may
+	// send it again (0: 60 s); SweepGrace (WAGATE_SWEEP_GRACE) is how long a queued message goes
+	// unlooked-at before the sweeper enqueues it again (0: 30 s). Short ones make the recovery paths
+	// observable in seconds.
+	SendClaimTTL time.Duration
+	SweepGrace   time.Duration
+
 	// InsecureFastPasswordHash swaps argon2id's OWASP cost for a trivial one. Tests that start real
 	// processes set it; serve logs a warning whenever it is on. Never set it in production.
 	InsecureFastPasswordHash bool
@@ -121,6 +133,10 @@ func LoadFrom(lookup func(string) (string, bool), mode Mode) (Config, error) {
 		SimulatorQRNext:  r.duration("SIMULATOR_QR_NEXT", 0),
 		LogLevel:         r.level("LOG_LEVEL", slog.LevelInfo),
 
+		AdminCreatePassword: r.secret("WAGATE_ADMIN_PASSWORD", ""),
+		SendClaimTTL:        r.duration("WAGATE_SEND_CLAIM_TTL", 0),
+		SweepGrace:          r.duration("WAGATE_SWEEP_GRACE", 0),
+
 		InsecureFastPasswordHash: r.str("INSECURE_FAST_PASSWORD_HASH", "") == "true",
 	}
 	c.BaseURL = r.baseURL("BASE_URL", "http://localhost"+portSuffix(c.HTTPAddr))
@@ -146,6 +162,9 @@ func LoadFrom(lookup func(string) (string, bool), mode Mode) (Config, error) {
 	}
 	if c.MessageExpiry < 0 {
 		r.problem("MESSAGE_EXPIRY must not be negative")
+	}
+	if c.SendClaimTTL < 0 || c.SweepGrace < 0 {
+		r.problem("WAGATE_SEND_CLAIM_TTL and WAGATE_SWEEP_GRACE must not be negative")
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		r.problem("HTTP_ADDR must be host:port, got %q", c.HTTPAddr)

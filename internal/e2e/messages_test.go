@@ -21,9 +21,12 @@ import (
 
 	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/dbtest"
+	"github.com/wagate/wagate/internal/delivery"
+	"github.com/wagate/wagate/internal/media"
 	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/proctest"
 	"github.com/wagate/wagate/internal/ratelimit"
+	"github.com/wagate/wagate/internal/secret"
 	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
@@ -81,7 +84,13 @@ func newMsgRig(t *testing.T, redisURL string, perMinute, delayMinMs, delayMaxMs,
 	enq, err := worker.NewEnqueuer(redisURL)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = enq.Close() })
-	r.svc = message.NewSystem(pool, message.Infra{Pacer: ratelimit.NewPacer(rdb), RPC: cluster.RPCFactory(rdb, 32, nil)}, enq, nil, message.SystemConfig{Instance: uuid.New()}, nil).Service
+	st, err := media.NewLocal(media.LocalConfig{Dir: t.TempDir(), BaseURL: "http://localhost", Keys: secret.New([]byte(strings.Repeat("k", 32)))})
+	require.NoError(t, err)
+	// This process holds no session: the router asks the holder's instance over Redis.
+	self := uuid.New()
+	router := delivery.NewRouter(self, nil, cluster.RPCFactory(rdb, 32, nil)(self))
+	r.svc = message.NewService(pool, message.Deps{Enqueuer: enq, Media: message.MediaStore(media.NewService(pool, st, media.Config{})),
+		Holders: router, Pacer: ratelimit.NewPacer(rdb), Observer: message.NoObserver}, message.Config{}, nil)
 	return r
 }
 

@@ -1,11 +1,11 @@
-// Package message is the gateway's messages, outbound and inbound: accepting a send (validation,
-// the daily quota, idempotency, the row in Postgres before anyone is told "accepted"), the status
-// machine, dispatching a claimed message to the session's holder (Dispatcher, worker side) and
-// sending it there (Executor, holder side), inbound messages and receipts (Inbound), and the
-// sweepers that make Redis losses harmless. Service.Send is the one entry for new outbound messages.
+// Package message is the gateway's messages as tenants see them: accepting a send (validation, the
+// daily quota, idempotency, the row in Postgres before anyone is told "accepted"), reading and
+// cancelling messages, the status machine and its events. Service.Send is the one entry for new
+// outbound messages. Getting them out (dispatch, the holder's send, inbound traffic, the sweepers)
+// is internal/delivery's job.
 //
-// It must not import web, worker, fiber, asynq or whatsmeow: the worker hands tasks in through
-// Dispatcher, and the Enqueuer interface below is how it asks for a task.
+// It must not import web, worker, delivery, fiber, asynq or whatsmeow: the Enqueuer and Holders
+// interfaces below are how it asks for a task and asks a session's holder.
 package message
 
 import (

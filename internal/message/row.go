@@ -29,12 +29,14 @@ type eventPayload struct {
 	Detail      string `json:"detail,omitempty"`
 }
 
-// recordStatus writes the message's current status to the outbox, in the caller's transaction.
-func recordStatus(ctx context.Context, q *store.Queries, row store.Message, detail string) error {
-	return recordEvent(ctx, q, row, EventStatus, detail)
+// RecordStatus writes the message's current status to the events outbox, in the caller's
+// transaction (every status change is recorded so, wherever it happens).
+func RecordStatus(ctx context.Context, q *store.Queries, row store.Message, detail string) error {
+	return RecordEvent(ctx, q, row, EventStatus, detail)
 }
 
-func recordEvent(ctx context.Context, q *store.Queries, row store.Message, typ, detail string) error {
+// RecordEvent writes an event of type typ about the message to the outbox, in the caller's transaction.
+func RecordEvent(ctx context.Context, q *store.Queries, row store.Message, typ, detail string) error {
 	if detail == "" && row.Status == string(StatusFailed) {
 		detail = row.ErrorReason
 	}
@@ -44,20 +46,28 @@ func recordEvent(ctx context.Context, q *store.Queries, row store.Message, typ, 
 		Type: typ, Status: row.Status, Payload: pl})
 }
 
-// Observe, when set (by cmd), is told of every status a message reaches, after commit: metrics.
-var Observe func(s Status, m Message)
-
-// ObserveSend, when set, is told how long a driver send took and how long the message waited from
-// acceptance to its ack.
-var ObserveSend func(send, acceptToSent time.Duration)
-
-func observeStatus(s Status, m Message) {
-	if Observe != nil {
-		Observe(s, m)
-	}
+// Observer is told what happens to messages, after commit, for metrics. Its methods must return
+// quickly: they run on the send and ack paths.
+type Observer interface {
+	// Status: a message reached status s.
+	Status(s Status, m Message)
+	// Sent: a driver send took send, and the message waited acceptToSent from acceptance to its ack.
+	Sent(send, acceptToSent time.Duration)
+	// PacingWait: the session's pace deferred a send by d.
+	PacingWait(d time.Duration)
 }
 
-func fromRow(r store.Message) Message {
+// NoObserver observes nothing (tools and tests that keep no metrics).
+var NoObserver Observer = noObserver{}
+
+type noObserver struct{}
+
+func (noObserver) Status(Status, Message)            {}
+func (noObserver) Sent(time.Duration, time.Duration) {}
+func (noObserver) PacingWait(time.Duration)          {}
+
+// FromRow is the message a row holds.
+func FromRow(r store.Message) Message {
 	m := Message{ID: r.ID, TenantID: r.TenantID, SessionID: r.SessionID, Direction: Direction(r.Direction), WAID: r.WaID,
 		Chat: r.ChatJid, Phone: r.Phone, Sender: r.SenderJid, SenderAlt: r.SenderAlt, PushName: r.PushName, FromMe: r.FromMe,
 		Kind: whatsapp.Kind(r.Kind), Text: r.Body, MediaID: r.MediaID, FileName: r.FileName, VoiceNote: r.VoiceNote,

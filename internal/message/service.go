@@ -57,26 +57,46 @@ type Config struct {
 	Expiry time.Duration
 }
 
-// Deps are the message service's collaborators. Any may be nil: without Enqueuer messages wait for
-// the sweeper; without Media media sends are refused; without Router groups and number checks answer
-// ErrSessionUnavailable; without Pacer number checks are not paced.
+// Holders asks the instance holding a session about it (delivery.Router, which answers in-process
+// when this instance holds it and over Redis otherwise).
+type Holders interface {
+	Groups(ctx context.Context, instance uuid.UUID, t Target) ([]whatsapp.Group, error)
+	CheckNumbers(ctx context.Context, instance uuid.UUID, t Target, phones []string) ([]whatsapp.NumberStatus, error)
+}
+
+// Target names a session on its holder: the fence is the lease counter the caller saw, so a holder
+// that has lost (or never had) that holding refuses.
+type Target struct {
+	TenantID  uuid.UUID `json:"tenant_id"`
+	SessionID uuid.UUID `json:"session_id"`
+	Fence     int64     `json:"fence"`
+}
+
+// Deps are the message service's collaborators; every one is required (NoObserver observes nothing).
 type Deps struct {
+	// Enqueuer enqueues send tasks after commit (a lost enqueue is repaired by the sweeper).
 	Enqueuer Enqueuer
-	Media    Media
-	Router   *Router
-	Pacer    *ratelimit.Pacer
+	// Media looks up and opens stored files for media sends.
+	Media Media
+	// Holders answers group lists and number checks from the session's holder.
+	Holders Holders
+	// Pacer paces number checks like sends, across the cluster.
+	Pacer *ratelimit.Pacer
+	// Observer is told of every status a message reaches here (metrics).
+	Observer Observer
 }
 
 // Service carries out tenants' requests on messages (HTTP, API).
 type Service struct {
-	db     store.DB
-	enq    Enqueuer
-	media  Media
-	router *Router
-	pacer  *ratelimit.Pacer
-	cfg    Config
-	log    *slog.Logger
-	now    func() time.Time
+	db      store.DB
+	enq     Enqueuer
+	media   Media
+	holders Holders
+	pacer   *ratelimit.Pacer
+	obs     Observer
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
 
 	ctxMu    sync.Mutex
 	contexts map[[2]uuid.UUID]cachedContext
@@ -124,15 +144,19 @@ func (s *Service) forgetContext(tenantID, sessionID uuid.UUID) {
 	s.ctxMu.Unlock()
 }
 
-// NewService returns the message service.
+// NewService returns the message service. A missing dependency is a wiring bug: it panics at start
+// rather than failing a tenant's request later.
 func NewService(db store.DB, d Deps, cfg Config, log *slog.Logger) *Service {
+	if d.Enqueuer == nil || d.Media == nil || d.Holders == nil || d.Pacer == nil || d.Observer == nil {
+		panic("message.NewService: Enqueuer, Media, Holders, Pacer and Observer are required")
+	}
 	if cfg.Expiry <= 0 {
 		cfg.Expiry = 24 * time.Hour
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, enq: d.Enqueuer, media: d.Media, router: d.Router, pacer: d.Pacer, cfg: cfg,
+	return &Service{db: db, enq: d.Enqueuer, media: d.Media, holders: d.Holders, pacer: d.Pacer, obs: d.Observer, cfg: cfg,
 		log: log.With("component", "messages"), now: time.Now, contexts: map[[2]uuid.UUID]cachedContext{}}
 }
 
@@ -215,7 +239,7 @@ func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest,
 			return Accepted{}, fmt.Errorf("send: %w", err)
 		}
 		if len(rows) == 1 {
-			acc.Message = fromRow(store.Message(rows[0]))
+			acc.Message = FromRow(store.Message(rows[0]))
 			return s.accepted(ctx, acc, status, p.queue), nil
 		}
 	}
@@ -246,10 +270,10 @@ func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest,
 		if err != nil {
 			return err
 		}
-		if err := recordStatus(ctx, q, row, ""); err != nil {
+		if err := RecordStatus(ctx, q, row, ""); err != nil {
 			return err
 		}
-		acc.Message = fromRow(row)
+		acc.Message = FromRow(row)
 		if idem != nil {
 			code, body, err := idem.Render(acc.Message)
 			if err != nil {
@@ -291,8 +315,8 @@ func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest,
 
 // accepted finishes an accept after commit: metrics, and the task of a message to send now.
 func (s *Service) accepted(ctx context.Context, acc Accepted, status Status, queue string) Accepted {
-	observeStatus(status, acc.Message)
-	if status == StatusQueued && s.enq != nil {
+	s.obs.Status(status, acc.Message)
+	if status == StatusQueued {
 		if err := s.enq.EnqueueSend(ctx, acc.Message.TenantID, acc.Message.ID, queue, time.Time{}); err != nil {
 			// Accepted all the same: the row is in Postgres and the sweeper enqueues it (invariant 1).
 			s.log.WarnContext(ctx, "enqueue failed; the sweeper will retry", "message_id", acc.Message.ID, "err", err)
@@ -406,10 +430,6 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, tenantID uuid.U
 }
 
 func (s *Service) prepareMedia(ctx context.Context, tenantID uuid.UUID, req SendRequest, p *prepared, c *validate.Checker) {
-	if s.media == nil {
-		c.Add("media_id", "Media is not available on this server.")
-		return
-	}
 	m, err := s.media.Info(ctx, tenantID, *req.MediaID)
 	if err != nil {
 		c.Add("media_id", "No media with this id in your workspace.")
@@ -457,7 +477,7 @@ func (s *Service) Get(ctx context.Context, tenantID, id uuid.UUID) (Message, err
 	} else if err != nil {
 		return Message{}, fmt.Errorf("get message: %w", err)
 	}
-	return fromRow(row), nil
+	return FromRow(row), nil
 }
 
 // List returns a page of the tenant's messages, newest first. A bad cursor or filter is a
@@ -519,7 +539,7 @@ func (s *Service) List(ctx context.Context, tenantID uuid.UUID, f Filter) (Page,
 	}
 	page.Messages = make([]Message, len(rows))
 	for i, r := range rows {
-		page.Messages[i] = fromRow(r)
+		page.Messages[i] = FromRow(r)
 	}
 	return page, nil
 }
@@ -556,23 +576,23 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id uuid.UUID) (Message, 
 		} else if err != nil {
 			return err
 		}
-		if err := giveBack(ctx, q, row); err != nil {
+		if err := GiveBack(ctx, q, row); err != nil {
 			return err
 		}
-		out = fromRow(row)
-		return recordStatus(ctx, q, row, "Canceled by a user of the workspace.")
+		out = FromRow(row)
+		return RecordStatus(ctx, q, row, "Canceled by a user of the workspace.")
 	})
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotCancelable) {
 		return Message{}, err
 	} else if err != nil {
 		return Message{}, fmt.Errorf("cancel message: %w", err)
 	}
-	observeStatus(StatusCanceled, out)
+	s.obs.Status(StatusCanceled, out)
 	return out, nil
 }
 
-// giveBack returns a message's count to its day's quota (canceled or expired before it was sent).
-func giveBack(ctx context.Context, q *store.Queries, row store.Message) error {
+// GiveBack returns a message's count to its day's quota (canceled or expired before it was sent).
+func GiveBack(ctx context.Context, q *store.Queries, row store.Message) error {
 	if row.QuotaDay == nil {
 		return nil
 	}
@@ -586,7 +606,7 @@ func (s *Service) Groups(ctx context.Context, tenantID, sessionID uuid.UUID) ([]
 	if err != nil {
 		return nil, err
 	}
-	return s.router.Groups(ctx, *sess.HolderInstanceID, Target{TenantID: tenantID, SessionID: sessionID, Fence: *sess.HolderFence})
+	return s.holders.Groups(ctx, *sess.HolderInstanceID, Target{TenantID: tenantID, SessionID: sessionID, Fence: *sess.HolderFence})
 }
 
 // CheckNumbers asks WhatsApp through the session which numbers have an account, paced like sends
@@ -621,24 +641,22 @@ func (s *Service) CheckNumbers(ctx context.Context, tenantID, sessionID uuid.UUI
 	if err != nil {
 		return nil, err
 	}
-	if s.pacer != nil {
-		// Paced like sends: bulk number checks get accounts banned (WHATSAPP.md §2).
-		wait, ok, err := s.pacer.Reserve(ctx, sessionID.String(), paceOf(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs), checkMaxWait)
-		if err != nil {
-			return nil, fmt.Errorf("check numbers: pace: %w", err)
-		}
-		if !ok {
-			return nil, &PacedError{RetryAfter: wait}
-		}
-		if wait > 0 {
-			select {
-			case <-time.After(wait):
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+	// Paced like sends: bulk number checks get accounts banned (WHATSAPP.md §2).
+	wait, ok, err := s.pacer.Reserve(ctx, sessionID.String(), ratelimit.PlanPace(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs), checkMaxWait)
+	if err != nil {
+		return nil, fmt.Errorf("check numbers: pace: %w", err)
+	}
+	if !ok {
+		return nil, &PacedError{RetryAfter: wait}
+	}
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
-	got, err := s.router.CheckNumbers(ctx, *sess.HolderInstanceID,
+	got, err := s.holders.CheckNumbers(ctx, *sess.HolderInstanceID,
 		Target{TenantID: tenantID, SessionID: sessionID, Fence: *sess.HolderFence}, phones)
 	if err != nil {
 		return nil, err
@@ -681,7 +699,7 @@ func (s *Service) holder(ctx context.Context, tenantID, sessionID uuid.UUID) (st
 	if sess.DeviceJid == "" {
 		return sess, ErrSessionNotPaired
 	}
-	if sess.HolderInstanceID == nil || s.router == nil {
+	if sess.HolderInstanceID == nil {
 		return sess, ErrSessionUnavailable
 	}
 	return sess, nil

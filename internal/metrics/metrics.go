@@ -2,12 +2,11 @@
 // default, so tests and embedders get a clean set), the message and pacing instruments the domain
 // and worker packages record into, and the /metrics listener (METRICS_ADDR, never the public port).
 // Labels are bounded: statuses, queue names and states, never tenant or session ids. It imports no
-// transport or queue library: queue depths come from a function the worker registers.
+// transport or queue library: queue depths come from a function given to New.
 package metrics
 
 import (
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,8 +33,14 @@ type Metrics struct {
 	queueDepth        *queueCollector
 }
 
-// New returns a fresh set of metrics on a registry of its own, with Go runtime and process collectors.
-func New() *Metrics {
+// QueueDepthFunc returns task counts keyed by {queue, state}, called at each scrape (the worker
+// reads them from its queue's inspector). It must return quickly, and its keys must come from a
+// fixed set.
+type QueueDepthFunc func() map[[2]string]float64
+
+// New returns a fresh set of metrics on a registry of its own, with Go runtime and process
+// collectors; queueDepth (nil: none) reports wagate_queue_depth.
+func New(queueDepth QueueDepthFunc) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -63,7 +68,7 @@ func New() *Metrics {
 			Buckets: []float64{0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800},
 		}),
 		queueDepth: &queueCollector{desc: prometheus.NewDesc("wagate_queue_depth",
-			"Tasks in each work queue, by state, when scraped.", []string{"queue", "state"}, nil)},
+			"Tasks in each work queue, by state, when scraped.", []string{"queue", "state"}, nil), f: queueDepth},
 	}
 	// Every status shows from the start, at zero, so rates work before the first transition.
 	for _, s := range append(slices.Clone(Statuses), statusOther) {
@@ -76,11 +81,6 @@ func New() *Metrics {
 	)
 	return m
 }
-
-var defaultSet = sync.OnceValue(New)
-
-// Default is the process's shared set, made on first use: what cmd wires and serves. Tests use New.
-func Default() *Metrics { return defaultSet() }
 
 // Registry is where the metrics are registered, for Serve (and for a caller's own collectors).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
@@ -121,36 +121,20 @@ func (m *Metrics) PacingWait(d time.Duration) {
 	m.pacingWaitSeconds.Observe(d.Seconds())
 }
 
-// SetQueueDepthFunc registers f, called at each scrape, returning task counts keyed by
-// {queue, state} (the worker reads them from its queue's inspector). f must return quickly and its
-// keys must come from a fixed set. nil removes it.
-func (m *Metrics) SetQueueDepthFunc(f func() map[[2]string]float64) {
-	if m == nil {
-		return
-	}
-	m.queueDepth.mu.Lock()
-	defer m.queueDepth.mu.Unlock()
-	m.queueDepth.f = f
-}
-
 // queueCollector reports wagate_queue_depth from the registered function at scrape time, so the
 // numbers are current and no poller runs between scrapes.
 type queueCollector struct {
 	desc *prometheus.Desc
-	mu   sync.Mutex
-	f    func() map[[2]string]float64
+	f    QueueDepthFunc
 }
 
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	f := c.f
-	c.mu.Unlock()
-	if f == nil {
+	if c.f == nil {
 		return
 	}
-	for k, v := range f() {
+	for k, v := range c.f() {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, k[0], k[1])
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,7 +45,13 @@ func label(m *dto.Metric, name string) string {
 
 func TestServeListener_Scrape(t *testing.T) {
 	t.Parallel()
-	m := metrics.New()
+	// Depths are read at each scrape, not cached: the second scrape sees the second answer.
+	depths := []map[[2]string]float64{
+		{{"interactive", "pending"}: 3, {"bulk", "scheduled"}: 7},
+		{{"system", "active"}: 1},
+	}
+	var scrapes atomic.Int32
+	m := metrics.New(func() map[[2]string]float64 { return depths[min(int(scrapes.Add(1))-1, 1)] })
 	m.MessageStatus("sent")
 	m.MessageStatus("sent")
 	m.MessageStatus("delivered")
@@ -53,9 +60,6 @@ func TestServeListener_Scrape(t *testing.T) {
 	m.ObserveAcceptToSent(3 * time.Second)
 	m.PacingWait(2 * time.Second)
 	m.PacingWait(4 * time.Second)
-	m.SetQueueDepthFunc(func() map[[2]string]float64 {
-		return map[[2]string]float64{{"interactive", "pending"}: 3, {"bulk", "scheduled"}: 7}
-	})
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -93,8 +97,6 @@ func TestServeListener_Scrape(t *testing.T) {
 	}
 	require.Equal(t, map[[2]string]float64{{"interactive", "pending"}: 3, {"bulk", "scheduled"}: 7}, depth)
 
-	// Depths are read at each scrape, not cached.
-	m.SetQueueDepthFunc(func() map[[2]string]float64 { return map[[2]string]float64{{"system", "active"}: 1} })
 	fams = scrape(t, "http://"+ln.Addr().String()+"/metrics")
 	require.Len(t, fams["wagate_queue_depth"].GetMetric(), 1)
 	require.Equal(t, "system", label(fams["wagate_queue_depth"].GetMetric()[0], "queue"))
@@ -114,7 +116,7 @@ func TestServe(t *testing.T) {
 	t.Run("Off", func(t *testing.T) {
 		t.Parallel()
 		for _, addr := range []string{"", "off"} {
-			require.NoError(t, metrics.Serve(context.Background(), addr, metrics.New().Registry(), quiet()))
+			require.NoError(t, metrics.Serve(context.Background(), addr, metrics.New(nil).Registry(), quiet()))
 		}
 	})
 
@@ -125,7 +127,7 @@ func TestServe(t *testing.T) {
 		addr := probe.Addr().String()
 		require.NoError(t, probe.Close())
 
-		m := metrics.New()
+		m := metrics.New(nil)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- metrics.Serve(ctx, addr, m.Registry(), quiet()) }()
@@ -150,15 +152,14 @@ func TestServe(t *testing.T) {
 
 	t.Run("BadAddress", func(t *testing.T) {
 		t.Parallel()
-		err := metrics.Serve(context.Background(), "127.0.0.1:notaport", metrics.New().Registry(), quiet())
+		err := metrics.Serve(context.Background(), "127.0.0.1:notaport", metrics.New(nil).Registry(), quiet())
 		require.Error(t, err)
 	})
 }
 
 func TestMetrics_Sets(t *testing.T) {
 	t.Parallel()
-	require.Same(t, metrics.Default(), metrics.Default())
-	a, b := metrics.New(), metrics.New() // no duplicate-registration panic: registries are separate
+	a, b := metrics.New(nil), metrics.New(nil) // no duplicate-registration panic: registries are separate
 	a.MessageStatus("sent")
 	fams, err := b.Registry().Gather()
 	require.NoError(t, err)
@@ -175,5 +176,4 @@ func TestMetrics_Sets(t *testing.T) {
 	none.ObserveSend(time.Second)
 	none.ObserveAcceptToSent(time.Second)
 	none.PacingWait(time.Second)
-	none.SetQueueDepthFunc(nil)
 }

@@ -18,6 +18,13 @@ type Pace struct {
 	DelayMin, DelayMax time.Duration
 }
 
+// PlanPace is the pace of a plan's columns: sends per minute and the random delay range in
+// milliseconds.
+func PlanPace(perMinute, delayMinMs, delayMaxMs int32) Pace {
+	return Pace{PerMinute: int(perMinute), DelayMin: time.Duration(delayMinMs) * time.Millisecond,
+		DelayMax: time.Duration(delayMaxMs) * time.Millisecond}
+}
+
 // unlimited reports whether p constrains nothing, so no Redis round trip is needed.
 func (p Pace) unlimited() bool { return p.PerMinute <= 0 && p.DelayMax <= 0 }
 

@@ -94,7 +94,7 @@ func (b *testBundle) startHost(t *testing.T, edit func(*HostConfig)) *testHost {
 	if edit != nil {
 		edit(&cfg)
 	}
-	h, err := NewHost(b.db, conn, b.bus, cfg, nil)
+	h, err := NewHost(b.db, conn, b.bus, NewRegistry(), AckAll, cfg, nil)
 	require.NoError(t, err)
 	th := &testHost{Host: h, id: inst.ID, conn: conn, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(th.done); h.Run(ctx) }()

@@ -39,9 +39,91 @@ type HostConfig struct {
 	PairWindow time.Duration
 	// MaxPlace bounds the orphans looked at per placement round.
 	MaxPlace int
-	// Inbound receives traffic events (messages, receipts, …) of held sessions; returning nil acks
-	// them. Nil acks everything (nothing stores messages yet).
-	Inbound func(ctx context.Context, h Held, e whatsapp.Event) error
+}
+
+// Inbound receives the traffic events (messages, receipts, reactions, edits, revokes, history) of
+// held sessions. Returning nil lets the driver ack the event; an error leaves it unacked, so
+// WhatsApp delivers it again (DESIGN.md, Inbound flow).
+type Inbound interface {
+	Handle(ctx context.Context, h Held, e whatsapp.Event) error
+}
+
+// AckAll is the Inbound of a host whose process stores nothing: every event is acknowledged and
+// dropped (session tests, tools that only pair).
+var AckAll Inbound = ackAll{}
+
+type ackAll struct{}
+
+func (ackAll) Handle(context.Context, Held, whatsapp.Event) error { return nil }
+
+// Registry is what this process holds: each held session's runner and Driver. The host writes it;
+// the senders and the inbound side read it (Held, HeldSessions). It is built before both and
+// passed to each, so the host, which hands inbound events to the messaging side, and the messaging
+// side, which sends through the host's drivers, need not know each other.
+type Registry struct {
+	mu      sync.Mutex
+	runners map[uuid.UUID]*runner
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{runners: map[uuid.UUID]*runner{}} }
+
+// Held reports whether this process holds the session now, and its Driver (for senders).
+func (g *Registry) Held(id uuid.UUID) (Held, whatsapp.Driver, bool) {
+	r := g.get(id)
+	if r == nil || r.stopping.Load() {
+		return Held{}, nil, false
+	}
+	return Held{SessionID: r.id, TenantID: r.tenantID, Fence: r.fence}, r.driver(), true
+}
+
+// HeldSessions lists the sessions this process holds now.
+func (g *Registry) HeldSessions() []uuid.UUID {
+	var ids []uuid.UUID
+	for _, r := range g.snapshot() {
+		if !r.stopping.Load() {
+			ids = append(ids, r.id)
+		}
+	}
+	return ids
+}
+
+// Count is how many sessions this process holds (stopping ones included).
+func (g *Registry) Count() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.runners)
+}
+
+func (g *Registry) get(id uuid.UUID) *runner {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.runners[id]
+}
+
+func (g *Registry) put(id uuid.UUID, r *runner) {
+	g.mu.Lock()
+	g.runners[id] = r
+	g.mu.Unlock()
+}
+
+// drop forgets r unless a newer runner took its place.
+func (g *Registry) drop(id uuid.UUID, r *runner) {
+	g.mu.Lock()
+	if g.runners[id] == r {
+		delete(g.runners, id)
+	}
+	g.mu.Unlock()
+}
+
+func (g *Registry) snapshot() []*runner {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]*runner, 0, len(g.runners))
+	for _, r := range g.runners {
+		out = append(out, r)
+	}
+	return out
 }
 
 // DefaultHostConfig: backoff 1 s → 2 min, parked after 5 failures within 10 min, watchdog every 10 s.
@@ -101,8 +183,8 @@ type Host struct {
 	cfg    HostConfig
 	log    *slog.Logger
 
-	mu      sync.Mutex
-	runners map[uuid.UUID]*runner
+	reg     *Registry
+	inbound Inbound
 	kick    chan struct{}
 
 	// Test hooks (in-package tests only): lease renewals and placement fail as if Postgres were unreachable; the fencing
@@ -111,12 +193,17 @@ type Host struct {
 	noFenceStop  atomic.Bool
 }
 
-// NewHost returns a session host for cfg.Instance. bus may be nil (then holders notice requests only
-// at their next renewal).
-func NewHost(db store.DB, conn whatsapp.Connector, bus *cluster.PubSub, cfg HostConfig, log *slog.Logger) (*Host, error) {
+// NewHost returns a session host for cfg.Instance that records what it holds in reg and hands
+// traffic events to inbound (AckAll when nothing stores them). bus may be nil (then holders notice
+// requests only at their next renewal).
+func NewHost(db store.DB, conn whatsapp.Connector, bus *cluster.PubSub, reg *Registry, inbound Inbound, cfg HostConfig,
+	log *slog.Logger) (*Host, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Instance == uuid.Nil {
 		return nil, errors.New("session host: instance id is required")
+	}
+	if reg == nil || inbound == nil {
+		return nil, errors.New("session host: a registry and an inbound handler are required")
 	}
 	if err := cfg.Lease.Validate(); err != nil {
 		return nil, fmt.Errorf("session host: %w", err)
@@ -125,7 +212,7 @@ func NewHost(db store.DB, conn whatsapp.Connector, bus *cluster.PubSub, cfg Host
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Host{db: db, conn: conn, bus: bus, leases: cluster.NewLeases(db, cfg.Instance, cfg.Lease), cfg: cfg,
-		log: log.With("component", "session_host"), runners: map[uuid.UUID]*runner{}, kick: make(chan struct{}, 1)}, nil
+		log: log.With("component", "session_host"), reg: reg, inbound: inbound, kick: make(chan struct{}, 1)}, nil
 }
 
 // Run holds sessions until ctx ends, then stops every client and releases every lease (graceful
@@ -220,17 +307,11 @@ func (h *Host) round(ctx context.Context) {
 
 func (h *Host) start(tenantID uuid.UUID, lease cluster.Lease, validUntil time.Time) {
 	r := newRunner(h, tenantID, lease, validUntil)
-	h.mu.Lock()
-	h.runners[lease.SessionID] = r
-	h.mu.Unlock()
+	h.reg.put(lease.SessionID, r)
 	h.log.Info("session acquired", "session_id", lease.SessionID, "fence", lease.Fence)
 	go func() {
 		r.run()
-		h.mu.Lock()
-		if h.runners[lease.SessionID] == r {
-			delete(h.runners, lease.SessionID)
-		}
-		h.mu.Unlock()
+		h.reg.drop(lease.SessionID, r)
 		if r.release.Load() {
 			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -242,21 +323,9 @@ func (h *Host) start(tenantID uuid.UUID, lease cluster.Lease, validUntil time.Ti
 	}()
 }
 
-func (h *Host) runner(id uuid.UUID) *runner {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.runners[id]
-}
+func (h *Host) runner(id uuid.UUID) *runner { return h.reg.get(id) }
 
-func (h *Host) snapshot() []*runner {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]*runner, 0, len(h.runners))
-	for _, r := range h.runners {
-		out = append(out, r)
-	}
-	return out
-}
+func (h *Host) snapshot() []*runner { return h.reg.snapshot() }
 
 // stopAll stops every runner (release: give the leases up once the clients are stopped) and waits.
 func (h *Host) stopAll(release bool) int {
@@ -349,32 +418,14 @@ func (h *Host) guardLoop(ctx context.Context) {
 	}
 }
 
-// Held reports whether this host holds the session now, and its Driver (for senders).
-func (h *Host) Held(id uuid.UUID) (Held, whatsapp.Driver, bool) {
-	r := h.runner(id)
-	if r == nil || r.stopping.Load() {
-		return Held{}, nil, false
-	}
-	return Held{SessionID: r.id, TenantID: r.tenantID, Fence: r.fence}, r.driver(), true
-}
+// Held reports whether this host holds the session now, and its Driver (Registry.Held).
+func (h *Host) Held(id uuid.UUID) (Held, whatsapp.Driver, bool) { return h.reg.Held(id) }
 
 // HeldSessions lists the sessions this host holds now.
-func (h *Host) HeldSessions() []uuid.UUID {
-	var ids []uuid.UUID
-	for _, r := range h.snapshot() {
-		if !r.stopping.Load() {
-			ids = append(ids, r.id)
-		}
-	}
-	return ids
-}
+func (h *Host) HeldSessions() []uuid.UUID { return h.reg.HeldSessions() }
 
 // Count is how many sessions this host holds.
-func (h *Host) Count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.runners)
-}
+func (h *Host) Count() int { return h.reg.Count() }
 
 // crash ends the host as a dying process would, for tests: its renewals stop and its runners end
 // without disconnecting or releasing anything. The caller cuts the simulator's network first, so

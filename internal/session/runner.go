@@ -145,10 +145,7 @@ func (r *runner) handler(gen int) whatsapp.Handler {
 	return func(ctx context.Context, e whatsapp.Event) error {
 		switch e.(type) {
 		case whatsapp.MessageReceived, whatsapp.Receipt, whatsapp.Reaction, whatsapp.Edited, whatsapp.Revoked, whatsapp.HistorySynced:
-			if in := r.h.cfg.Inbound; in != nil {
-				return in(ctx, Held{SessionID: r.id, TenantID: r.tenantID, Fence: r.fence}, e)
-			}
-			return nil
+			return r.h.inbound.Handle(ctx, Held{SessionID: r.id, TenantID: r.tenantID, Fence: r.fence}, e)
 		}
 		select {
 		case r.events <- genEvent{gen: gen, e: e}:

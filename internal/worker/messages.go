@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
+	"github.com/wagate/wagate/internal/delivery"
 	"github.com/wagate/wagate/internal/message"
 )
 
@@ -90,7 +91,7 @@ func (e *Enqueuer) Kick(_ context.Context, queue string, messageID uuid.UUID) {
 }
 
 // HandleMessages routes send tasks to d.
-func (s *Server) HandleMessages(d *message.Dispatcher) {
+func (s *Server) HandleMessages(d *delivery.Dispatcher) {
 	s.mux.HandleFunc(TypeMessageSend, func(ctx context.Context, t *asynq.Task) error {
 		var p sendPayload
 		if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -100,10 +101,10 @@ func (s *Server) HandleMessages(d *message.Dispatcher) {
 	})
 }
 
-// retryDelay honours a message.RetryError's wait. Asynq keeps due times in whole seconds and would
+// retryDelay honours a delivery.RetryError's wait. Asynq keeps due times in whole seconds and would
 // run a task up to 1 s early, so the wait is rounded up to the next whole second: never early.
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
-	var re *message.RetryError
+	var re *delivery.RetryError
 	if errors.As(err, &re) {
 		due := time.Now().Add(re.After)
 		next := due.Truncate(time.Second)
@@ -117,7 +118,7 @@ func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 
 // isFailure: waits asked for by a RetryError without Failure are not failures (no retry spent).
 func isFailure(err error) bool {
-	var re *message.RetryError
+	var re *delivery.RetryError
 	if errors.As(err, &re) {
 		return re.Failure
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wagate/wagate/internal/app"
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/web/webtest"
@@ -30,7 +31,7 @@ import (
 // connection of the app's shared Redis pool in BRPOP, and the default 32 (more than the pool's 20 on
 // two cores) made every other Redis command, so every API request, wait a second for a free one.
 func withHost() *webtest.Opts {
-	return &webtest.Opts{SessionHost: true, Messaging: func(c *message.SystemConfig) { c.RPCWorkers = 4 }}
+	return &webtest.Opts{SessionHost: true, Tuning: func(c *app.Tuning) { c.RPCWorkers = 4 }}
 }
 
 // connectedSession creates a session for w and links it on the simulator, as a user scanning the

@@ -4,59 +4,46 @@
 package webtest
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wagate/wagate/internal/app"
+	"github.com/wagate/wagate/internal/app/apptest"
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/cluster"
-	"github.com/wagate/wagate/internal/dbtest"
-	"github.com/wagate/wagate/internal/mail"
-	"github.com/wagate/wagate/internal/media"
-	"github.com/wagate/wagate/internal/message"
-	"github.com/wagate/wagate/internal/outbox"
-	"github.com/wagate/wagate/internal/ratelimit"
+	"github.com/wagate/wagate/internal/config"
 	"github.com/wagate/wagate/internal/secret"
-	"github.com/wagate/wagate/internal/session"
-	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web"
 	"github.com/wagate/wagate/internal/whatsapp"
 	"github.com/wagate/wagate/internal/whatsapp/simulator"
-	"github.com/wagate/wagate/internal/worker"
 )
 
 // Env is a running app and the services behind it.
 type Env struct {
 	T        testing.TB
+	App      *app.App
 	Server   *web.Server
 	url      string
 	redisURL string
-	log      *slog.Logger
 	Pool     *pgxpool.Pool
 	Redis    *redis.Client
 	Services web.Services
 	Keys     *secret.Keys
 	// Simulator is the WhatsApp simulator behind Services.Sessions (its hooks: Scan, Inject …).
 	Simulator *simulator.Connector
-	// Bus is the Redis pub/sub the session service publishes on.
+	// Bus is a Redis pub/sub on the app's Redis (the channels the session service publishes on).
 	Bus *cluster.PubSub
-	// Messaging is the app's messaging parts (Services.Messages is its Service); MediaDir holds the
-	// local media store's files.
-	Messaging *message.System
-	MediaDir  string
+	// MediaDir holds the local media store's files.
+	MediaDir string
 }
 
 // Opts tweak the app.
@@ -66,207 +53,44 @@ type Opts struct {
 	// Mailer sends the app's mail (default: internal/mail's log-only mailer, so mail is off). When
 	// set, Services.MailEnabled is Mailer.Enabled(); an *Outbox records what is sent.
 	Mailer auth.Mailer
-	// SessionHost runs a session host (its own registered instance) beside the app, so sessions
-	// pair and connect on the simulator, and the worker role (send tasks, sweeper) on the same
-	// instance, so messages go out. Off by default: most tests need no live sessions.
+	// SessionHost runs every role (the session host, so sessions pair and connect on the simulator,
+	// and the worker, so messages go out); without it the app runs the http role only. Off by
+	// default: most tests need no live sessions.
 	SessionHost bool
-	// MaxConns sizes the app's Postgres pool (default pgx's: the CPUs, at least 4); benchmarks set
-	// what `wagate serve` uses.
+	// MaxConns sizes the app's Postgres pool (default 4); benchmarks set what `wagate serve` uses.
 	MaxConns int32
-	// Messaging tunes the messaging parts (default: WebtestMessaging, quick sweeps and claims).
-	Messaging func(*message.SystemConfig)
+	// Tuning edits the app's timings (default: apptest.Tuning, quick sweeps, claims and leases).
+	Tuning func(*app.Tuning)
+	// Config edits the app's configuration (e.g. MessageExpiry) before it is built.
+	Config func(*config.Config)
 	// Sim tweaks the simulator's options (default: fast polling, a 10 s first QR code, then 2 s).
 	Sim func(*simulator.Options)
-	// Connector, when set, opens the WhatsApp connector the app and its session host use instead of
-	// the simulator (e.g. whatsmeow with a dialer pinned to a closed loopback port), on the URL of
-	// the test's database. The app then runs as with WA_DRIVER=whatsmeow: Env.Simulator is nil and
-	// the UI shows no simulator. The test closes what it opens (t.Cleanup).
+	// Connector, when set, opens the WhatsApp connector the app uses instead of the simulator (e.g.
+	// whatsmeow with a dialer pinned to a closed loopback port), on the URL of the test's database.
+	// The app then runs as with WA_DRIVER=whatsmeow: Env.Simulator is nil and the UI shows no
+	// simulator. The test closes what it opens (t.Cleanup).
 	Connector func(t testing.TB, databaseURL string) whatsapp.Connector
 }
 
-// SimOptions are the simulator's options in webtest: quick polls and heartbeats, and QR codes that
-// rotate every 2 s after a first one of 10 s (a 20 s pairing window).
-func SimOptions(instance string) simulator.Options {
-	return simulator.Options{Instance: instance, PollInterval: 30 * time.Millisecond, HeartbeatInterval: 100 * time.Millisecond,
-		HeartbeatTimeout: 700 * time.Millisecond, QRFirst: 10 * time.Second, QRNext: 2 * time.Second, QRCodes: 6,
-		SendTimeout: 2 * time.Second}
-}
+// SimOptions are the simulator's options in webtest (apptest.SimOptions).
+func SimOptions(instance string) simulator.Options { return apptest.SimOptions(instance) }
 
-// New builds the app on a fresh database and Redis database and serves it on a loopback port.
+// New builds the app (internal/app through apptest, as `wagate serve` does) on a fresh database and
+// Redis database and serves it on a loopback port.
 func New(t testing.TB, o *Opts) *Env {
 	t.Helper()
 	if o == nil {
 		o = &Opts{}
 	}
-	log := o.Logger
-	if log == nil {
-		var w io.Writer = io.Discard
-		if os.Getenv("LOG") != "" {
-			w = os.Stderr
-		}
-		log = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	dbURL := dbtest.URL(t)
-	pcfg, err := pgxpool.ParseConfig(dbURL)
-	if err != nil {
-		t.Fatalf("webtest: parse database URL: %v", err)
-	}
-	if o.MaxConns > 0 {
-		pcfg.MaxConns = o.MaxConns
-	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
-	if err != nil {
-		t.Fatalf("webtest: open pool: %v", err)
-	}
-	t.Cleanup(pool.Close) // registered after the database's drop, so it runs before it
-	redisURL := o.RedisURL
-	if redisURL == "" {
-		redisURL = dbtest.RedisURL(t)
-	}
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
-	keys := secret.New([]byte("webtest-secret-key-0123456789abcdef-0123456789"))
-	pw := auth.NewPasswords(auth.FastParams, 0)
-	throttle := auth.NewThrottle(rdb)
-	var mailer auth.Mailer = o.Mailer
-	mailEnabled := false
-	if mailer == nil {
-		m, err := mail.New("", log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mailer = m
-	} else {
-		mailEnabled = mailer.Enabled()
-	}
-	simOpts := SimOptions("webtest")
-	if o.Sim != nil {
-		o.Sim(&simOpts)
-	}
-	var conn whatsapp.Connector
-	var sim *simulator.Connector
-	if o.Connector != nil {
-		conn = o.Connector(t, dbURL)
-	} else {
-		sim = simulator.NewConnector(pool, simOpts)
-		conn = sim
-	}
-	bus := cluster.NewPubSub(rdb)
-	e := &Env{T: t, Pool: pool, Redis: rdb, Keys: keys, Simulator: sim, Bus: bus}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	e.url = base
-	e.MediaDir = t.TempDir()
-	mediaStore, err := media.NewLocal(media.LocalConfig{Dir: e.MediaDir, BaseURL: base, Keys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mediaSvc := media.NewService(pool, mediaStore, media.Config{EgressAllow: []string{"127.0.0.1", "::1"}, TempDir: t.TempDir(), Log: log})
-	enq, err := worker.NewEnqueuer(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = enq.Close() })
-	mcfg := WebtestMessaging()
-	if o.Messaging != nil {
-		o.Messaging(&mcfg)
-	}
-	e.redisURL, e.log = redisURL, log
-	e.Messaging = message.NewSystem(pool, message.Infra{Pacer: ratelimit.NewPacer(rdb), RPC: cluster.RPCFactory(rdb, 32, log)}, enq, message.MediaStore(mediaSvc), mcfg, log)
-	feedCtx, stopFeed := context.WithCancel(context.Background())
-	feed := outbox.NewFeed(pool, log, 50*time.Millisecond)
-	go feed.Run(feedCtx)
-	t.Cleanup(stopFeed)
-	e.Services = web.Services{
-		Messages:    e.Messaging.Service,
-		Media:       mediaSvc,
-		Feed:        feed,
-		DB:          pool,
-		Users:       auth.NewService(pool, pw, throttle, keys, mailer, log, auth.Config{BaseURL: base}),
-		Operators:   auth.NewOperators(pool, pw, throttle, keys, log),
-		APIKeys:     auth.NewAPIKeys(pool, log),
-		Logins:      auth.NewLogins(pgxstore.New(pool), false),
-		Tenants:     tenant.NewService(pool),
-		Limiter:     ratelimit.New(rdb),
-		MailEnabled: mailEnabled,
-		Sessions:    session.NewService(pool, conn, bus, log),
-		Simulator:   sim,
-	}
-	e.Server = web.New(web.Deps{Log: log, Version: "webtest", Services: e.Services, BaseURL: base, Simulator: sim != nil,
-		Checks: map[string]web.Check{"postgres": pool.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
-	go func() { _ = e.Server.App.Listener(ln) }()
-	t.Cleanup(func() { _ = e.Server.Shutdown(5 * time.Second) })
+	roles := []string{app.RoleHTTP}
 	if o.SessionHost {
-		hostConn := conn
-		if sim != nil {
-			hostConn = nil // the host's own simulator connector, in its instance's name
-		}
-		e.startHost(t, simOpts, hostConn, log)
+		roles = app.AllRoles
 	}
-	return e
-}
-
-// startHost runs a session host on its own registered instance until the test ends, on conn (nil: a
-// simulator connector of its own).
-func (e *Env) startHost(t testing.TB, simOpts simulator.Options, conn whatsapp.Connector, log *slog.Logger) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	inst, err := cluster.Register(ctx, e.Pool, log, "webtest", []string{"host"})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	go inst.Run(ctx)
-	if conn == nil {
-		simOpts.Instance = inst.ID.String()
-		conn = simulator.NewConnector(e.Pool, simOpts)
-	}
-	host, err := session.NewHost(e.Pool, conn, e.Bus, session.HostConfig{
-		Instance: inst.ID, Inbound: e.Messaging.Inbound.Handle,
-		Lease: cluster.LeaseConfig{TTL: 3 * time.Second, RenewEvery: 300 * time.Millisecond, StopMargin: time.Second,
-			PlaceFresh: 12 * time.Second, OrphanGrace: 2 * time.Second},
-		BackoffMin: 200 * time.Millisecond, BackoffMax: time.Second, ParkAfter: 3, ParkWindow: time.Minute,
-		StableAfter: time.Minute, WatchdogEvery: 200 * time.Millisecond, StaleAfter: 2 * time.Second,
-	}, log)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	// The host's instance is the one whose executor sends: the app's router learns it here.
-	e.Messaging.SetInstance(inst.ID)
-	e.Messaging.AttachHost(host)
-	done := make(chan struct{})
-	go func() { defer close(done); host.Run(ctx) }()
-	go e.Messaging.RunHost(ctx)
-	wrk, err := worker.NewServer(e.redisURL, worker.Config{Concurrency: 20}, e.log)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	wrk.HandleMessages(e.Messaging.Dispatcher)
-	if err := wrk.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	go e.Messaging.Sweeper.Run(ctx)
-	t.Cleanup(func() { cancel(); wrk.Shutdown(); <-done })
-}
-
-// WebtestMessaging are the messaging timings in webtest: sweeps and promotions every 100 ms, a lost
-// task re-enqueued after 2 s, claims of 10 s, inbound media left pending fetched after 1 s.
-func WebtestMessaging() message.SystemConfig {
-	return message.SystemConfig{
-		Dispatch:        message.DispatchConfig{ClaimTTL: 10 * time.Second},
-		Sweep:           message.SweepConfig{PromoteEvery: 100 * time.Millisecond, SweepEvery: 500 * time.Millisecond, Grace: 2 * time.Second},
-		MediaRetryEvery: 200 * time.Millisecond, MediaRetryAfter: time.Second,
-	}
+	a := apptest.Start(t, apptest.Opts{Roles: roles, Logger: o.Logger, RedisURL: o.RedisURL, Mailer: o.Mailer,
+		MaxConns: o.MaxConns, Tuning: o.Tuning, Config: o.Config, Sim: o.Sim, Connector: o.Connector})
+	return &Env{T: t, App: a, Server: a.Server, url: a.Options().Config.BaseURL.String(), redisURL: a.Options().Config.RedisURL,
+		Pool: a.Pool, Redis: a.Redis, Services: a.Services, Keys: apptest.Keys(), Simulator: apptest.Simulator(a),
+		Bus: cluster.NewPubSub(a.Redis), MediaDir: a.Options().Config.MediaDir}
 }
 
 // URL is the app's base URL.

@@ -1,10 +1,11 @@
-package message
+package delivery
 
 import (
 	"context"
 	"log/slog"
 	"time"
 
+	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/store"
 )
 
@@ -26,13 +27,14 @@ type SweepConfig struct {
 // Every worker instance runs one; rows are taken with SKIP LOCKED, so they share the work.
 type Sweeper struct {
 	db  store.DB
-	enq Enqueuer
+	enq message.Enqueuer
+	obs message.Observer
 	cfg SweepConfig
 	log *slog.Logger
 }
 
 // NewSweeper returns a sweeper enqueueing through enq.
-func NewSweeper(db store.DB, enq Enqueuer, cfg SweepConfig, log *slog.Logger) *Sweeper {
+func NewSweeper(db store.DB, enq message.Enqueuer, obs message.Observer, cfg SweepConfig, log *slog.Logger) *Sweeper {
 	if cfg.PromoteEvery <= 0 {
 		cfg.PromoteEvery = 250 * time.Millisecond
 	}
@@ -48,7 +50,7 @@ func NewSweeper(db store.DB, enq Enqueuer, cfg SweepConfig, log *slog.Logger) *S
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sweeper{db: db, enq: enq, cfg: cfg, log: log.With("component", "message_sweeper")}
+	return &Sweeper{db: db, enq: enq, obs: obs, cfg: cfg, log: log.With("component", "message_sweeper")}
 }
 
 // Run sweeps until ctx ends.
@@ -99,7 +101,7 @@ func (s *Sweeper) Promote(ctx context.Context) (int, error) {
 			return err
 		}
 		for _, r := range rows {
-			if err := recordStatus(ctx, q, r, ""); err != nil {
+			if err := message.RecordStatus(ctx, q, r, ""); err != nil {
 				return err
 			}
 		}
@@ -109,7 +111,7 @@ func (s *Sweeper) Promote(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, r := range rows {
-		observeStatus(StatusQueued, fromRow(r))
+		s.obs.Status(message.StatusQueued, message.FromRow(r))
 		if err := s.enq.EnqueueSend(ctx, r.TenantID, r.ID, r.Queue, time.Time{}); err != nil {
 			s.log.WarnContext(ctx, "enqueue promoted message; the sweep will retry", "message_id", r.ID, "err", err)
 		}
@@ -138,22 +140,22 @@ func (s *Sweeper) Expire(ctx context.Context) (int, error) {
 	var rows []store.Message
 	err := store.WithTx(ctx, s.db, func(q *store.Queries) error {
 		var err error
-		rows, err = q.MessageExpireDue(ctx, store.MessageExpireDueParams{ErrorReason: expiredReason, MaxRows: int32(s.cfg.Batch)})
+		rows, err = q.MessageExpireDue(ctx, store.MessageExpireDueParams{ErrorReason: ExpiredReason, MaxRows: int32(s.cfg.Batch)})
 		if err != nil {
 			return err
 		}
 		for _, r := range rows {
-			if err := giveBack(ctx, q, r); err != nil {
+			if err := message.GiveBack(ctx, q, r); err != nil {
 				return err
 			}
-			if err := recordStatus(ctx, q, r, expiredReason); err != nil {
+			if err := message.RecordStatus(ctx, q, r, ExpiredReason); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	for _, r := range rows {
-		observeStatus(StatusExpired, fromRow(r))
+		s.obs.Status(message.StatusExpired, message.FromRow(r))
 	}
 	return len(rows), err
 }

@@ -1,4 +1,4 @@
-package message
+package delivery
 
 import (
 	"context"
@@ -11,23 +11,16 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/ratelimit"
 	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/whatsapp"
 )
 
-// Target names a session on its holder: the fence is the lease counter the caller saw, so a holder
-// that has lost (or never had) that holding refuses.
-type Target struct {
-	TenantID  uuid.UUID `json:"tenant_id"`
-	SessionID uuid.UUID `json:"session_id"`
-	Fence     int64     `json:"fence"`
-}
-
 // ExecRequest asks a session's holder to send a claimed message.
 type ExecRequest struct {
-	Target
+	message.Target
 	MessageID uuid.UUID `json:"message_id"`
 }
 
@@ -47,9 +40,12 @@ type ExecResult struct {
 	Reason     string        `json:"reason,omitempty"`
 }
 
-// HostView is the session host as senders see it (session.Host satisfies it).
-type HostView interface {
+// Drivers is what this process holds, as the holder side sees it (session.Registry).
+type Drivers interface {
+	// Held reports whether this process holds the session now, and its Driver.
 	Held(id uuid.UUID) (session.Held, whatsapp.Driver, bool)
+	// HeldSessions lists the sessions held now.
+	HeldSessions() []uuid.UUID
 }
 
 // Executor sends messages on the sessions this process holds (the holder side of a send). Its
@@ -57,10 +53,11 @@ type HostView interface {
 // before Send keeps pacing gaps that a Redis hop could otherwise shrink.
 type Executor struct {
 	db       store.DB
-	host     HostView
-	media    Media
+	drivers  Drivers
+	media    message.Media
 	gate     *ratelimit.Gate
 	instance uuid.UUID
+	obs      message.Observer
 	log      *slog.Logger
 
 	mu      sync.Mutex
@@ -81,12 +78,12 @@ const (
 	gateMaxWait = 3 * time.Second
 )
 
-// NewExecutor returns the holder-side sender for the sessions host holds on instance.
-func NewExecutor(db store.DB, host HostView, media Media, instance uuid.UUID, log *slog.Logger) *Executor {
+// NewExecutor returns the holder-side sender for the sessions drivers holds on instance.
+func NewExecutor(db store.DB, drivers Drivers, media message.Media, instance uuid.UUID, obs message.Observer, log *slog.Logger) *Executor {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Executor{db: db, host: host, media: media, gate: ratelimit.NewGate(), instance: instance,
+	return &Executor{db: db, drivers: drivers, media: media, gate: ratelimit.NewGate(), instance: instance, obs: obs,
 		log: log.With("component", "message_executor"), numbers: map[string]numberEntry{}, seeded: map[uuid.UUID]int64{}}
 }
 
@@ -103,7 +100,7 @@ func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, er
 	} else if err != nil {
 		return ExecResult{}, fmt.Errorf("execute: %w", err)
 	}
-	if row.Status != string(StatusSending) {
+	if row.Status != string(message.StatusSending) {
 		return ExecResult{Outcome: OutcomeSkipped}, nil
 	}
 	if st := drv.State(); !st.Connected || !st.LoggedIn {
@@ -118,7 +115,7 @@ func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, er
 		return e.outcome(ctx, req, row, err)
 	}
 	e.seed(ctx, req)
-	release, err := e.gate.Acquire(ctx, req.SessionID.String(), paceOf(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs), gateMaxWait)
+	release, err := e.gate.Acquire(ctx, req.SessionID.String(), ratelimit.PlanPace(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs), gateMaxWait)
 	var we *ratelimit.WaitError
 	if errors.As(err, &we) {
 		return e.requeueQuiet(ctx, row, we.Wait)
@@ -134,9 +131,7 @@ func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, er
 	if err != nil {
 		return e.outcome(ctx, req, row, err)
 	}
-	if ObserveSend != nil {
-		ObserveSend(time.Since(t0), time.Since(row.CreatedAt))
-	}
+	e.obs.Sent(time.Since(t0), time.Since(row.CreatedAt))
 	ts := sent.Timestamp
 	var marked store.Message
 	err = store.WithTx(ctx, e.db, func(q *store.Queries) error {
@@ -145,7 +140,7 @@ func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, er
 		if err != nil {
 			return err
 		}
-		return recordStatus(ctx, q, marked, "")
+		return message.RecordStatus(ctx, q, marked, "")
 	})
 	if store.IsNotFound(err) {
 		// A receipt got there first (fine), or the lease was lost under us: the message did go out,
@@ -155,7 +150,7 @@ func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, er
 	} else if err != nil {
 		return ExecResult{}, fmt.Errorf("execute: mark sent: %w", err)
 	}
-	observeStatus(StatusSent, fromRow(marked))
+	e.obs.Status(message.StatusSent, message.FromRow(marked))
 	return ExecResult{Outcome: OutcomeSent}, nil
 }
 
@@ -170,11 +165,8 @@ func claimDeadline(row store.Message) time.Time {
 	return d
 }
 
-func (e *Executor) held(t Target) (whatsapp.Driver, bool) {
-	if e == nil || e.host == nil {
-		return nil, false
-	}
-	h, drv, ok := e.host.Held(t.SessionID)
+func (e *Executor) held(t message.Target) (whatsapp.Driver, bool) {
+	h, drv, ok := e.drivers.Held(t.SessionID)
 	if !ok || drv == nil || h.Fence != t.Fence || h.TenantID != t.TenantID {
 		return nil, false
 	}
@@ -204,7 +196,7 @@ func (e *Executor) seed(ctx context.Context, req ExecRequest) {
 // drv once a day per number: it may differ from the number given; nil drv keeps the row's chat), the
 // media opener, the quoted message.
 func (e *Executor) build(ctx context.Context, drv whatsapp.Driver, row store.Message) (whatsapp.Outgoing, error) {
-	m := fromRow(row)
+	m := message.FromRow(row)
 	to, err := whatsapp.ParseJID(row.ChatJid)
 	if err != nil {
 		return whatsapp.Outgoing{}, fmt.Errorf("%w: %v", whatsapp.ErrInvalidRecipient, err)
@@ -219,7 +211,7 @@ func (e *Executor) build(ctx context.Context, drv whatsapp.Driver, row store.Mes
 	case whatsapp.KindText:
 		out.Text = m.Text
 	case whatsapp.KindImage, whatsapp.KindVideo, whatsapp.KindAudio, whatsapp.KindDocument, whatsapp.KindSticker:
-		if row.MediaID == nil || e.media == nil {
+		if row.MediaID == nil {
 			return out, fmt.Errorf("%w: the file was deleted", whatsapp.ErrMediaRejected)
 		}
 		info, err := e.media.Info(ctx, row.TenantID, *row.MediaID)
@@ -238,7 +230,7 @@ func (e *Executor) build(ctx context.Context, drv whatsapp.Driver, row store.Mes
 			SessionID: row.SessionID, Ref: row.ReplyTo})
 		if err == nil {
 			quote.Text = orig.Body
-			if orig.Direction == string(DirectionIn) && !orig.FromMe {
+			if orig.Direction == string(message.DirectionIn) && !orig.FromMe {
 				quote.Sender, _ = whatsapp.ParseJID(orig.SenderJid)
 			}
 		}
@@ -288,14 +280,14 @@ func (e *Executor) outcome(ctx context.Context, req ExecRequest, row store.Messa
 			if err != nil {
 				return err
 			}
-			return recordStatus(ctx, q, failed, reason)
+			return message.RecordStatus(ctx, q, failed, reason)
 		})
 		if store.IsNotFound(txErr) {
 			return ExecResult{Outcome: OutcomeSkipped}, nil
 		} else if txErr != nil {
 			return ExecResult{}, fmt.Errorf("execute: mark failed: %w", txErr)
 		}
-		observeStatus(StatusFailed, fromRow(failed))
+		e.obs.Status(message.StatusFailed, message.FromRow(failed))
 		return ExecResult{Outcome: OutcomeFailed, Reason: reason}, nil
 	}
 	var after time.Duration
@@ -313,7 +305,7 @@ func (e *Executor) requeue(ctx context.Context, row store.Message, code, reason 
 		if err != nil {
 			return err
 		}
-		return recordStatus(ctx, q, r, reason)
+		return message.RecordStatus(ctx, q, r, reason)
 	})
 	if store.IsNotFound(err) {
 		return ExecResult{Outcome: OutcomeSkipped}, nil
@@ -334,27 +326,27 @@ func (e *Executor) requeueQuiet(ctx context.Context, row store.Message, after ti
 }
 
 // Groups lists the groups of a held session.
-func (e *Executor) Groups(ctx context.Context, t Target) ([]whatsapp.Group, error) {
+func (e *Executor) Groups(ctx context.Context, t message.Target) ([]whatsapp.Group, error) {
 	drv, ok := e.held(t)
 	if !ok {
-		return nil, ErrSessionUnavailable
+		return nil, message.ErrSessionUnavailable
 	}
 	gs, err := drv.Groups(ctx)
 	if errors.Is(err, whatsapp.ErrNotConnected) {
-		return nil, ErrSessionUnavailable
+		return nil, message.ErrSessionUnavailable
 	}
 	return gs, err
 }
 
 // CheckNumbers asks WhatsApp about phones (international digits) on a held session.
-func (e *Executor) CheckNumbers(ctx context.Context, t Target, phones []string) ([]whatsapp.NumberStatus, error) {
+func (e *Executor) CheckNumbers(ctx context.Context, t message.Target, phones []string) ([]whatsapp.NumberStatus, error) {
 	drv, ok := e.held(t)
 	if !ok {
-		return nil, ErrSessionUnavailable
+		return nil, message.ErrSessionUnavailable
 	}
 	res, err := drv.CheckNumbers(ctx, phones)
 	if errors.Is(err, whatsapp.ErrNotConnected) {
-		return nil, ErrSessionUnavailable
+		return nil, message.ErrSessionUnavailable
 	}
 	return res, err
 }
@@ -386,9 +378,4 @@ func failure(err error) (code, reason string) {
 		return "timeout", "WhatsApp did not acknowledge the message in time; retrying."
 	}
 	return "send_error", "Sending failed; retrying."
-}
-
-func paceOf(perMinute, minMs, maxMs int32) ratelimit.Pace {
-	return ratelimit.Pace{PerMinute: int(perMinute), DelayMin: time.Duration(minMs) * time.Millisecond,
-		DelayMax: time.Duration(maxMs) * time.Millisecond}
 }

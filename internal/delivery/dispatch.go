@@ -1,8 +1,7 @@
-package message
+package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wagate/wagate/internal/cluster"
+	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/ratelimit"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/whatsapp"
@@ -42,16 +42,19 @@ type DispatchConfig struct {
 // session's pace across the cluster (a Redis ticket: the task goes back to the queue until its slot
 // instead of holding a worker), the claim, and the hand-over to the session's holder.
 type Dispatcher struct {
-	kicker Kicker
 	db     store.DB
 	pacer  *ratelimit.Pacer
 	router *Router
+	kicker Kicker
+	obs    message.Observer
 	cfg    DispatchConfig
 	log    *slog.Logger
 }
 
-// NewDispatcher returns the worker side of sends.
-func NewDispatcher(db store.DB, pacer *ratelimit.Pacer, router *Router, cfg DispatchConfig, log *slog.Logger) *Dispatcher {
+// NewDispatcher returns the worker side of sends: router hands claimed messages to their holders,
+// kicker wakes the next message of a chat when one is done.
+func NewDispatcher(db store.DB, pacer *ratelimit.Pacer, router *Router, kicker Kicker, obs message.Observer,
+	cfg DispatchConfig, log *slog.Logger) *Dispatcher {
 	if cfg.ClaimTTL <= 0 {
 		cfg.ClaimTTL = 60 * time.Second
 	}
@@ -64,12 +67,9 @@ func NewDispatcher(db store.DB, pacer *ratelimit.Pacer, router *Router, cfg Disp
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	router.rpcTimeout = cfg.RPCTimeout
-	return &Dispatcher{db: db, pacer: pacer, router: router, cfg: cfg, log: log.With("component", "message_dispatch")}
+	return &Dispatcher{db: db, pacer: pacer, router: router, kicker: kicker, obs: obs, cfg: cfg,
+		log: log.With("component", "message_dispatch")}
 }
-
-// PacingWait, when set, is told of each wait the pace imposed on a task.
-var PacingWait func(time.Duration)
 
 // Process runs the send task of one message. nil: nothing more to do (sent, failed, canceled,
 // expired, gone); *RetryError: run again later; another error: a failure, retried with backoff.
@@ -82,9 +82,9 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 		return fmt.Errorf("send task: %w", err)
 	}
 	now := time.Now()
-	switch Status(row.Status) {
-	case StatusQueued:
-	case StatusSending:
+	switch message.Status(row.Status) {
+	case message.StatusQueued:
+	case message.StatusSending:
 		if row.ClaimUntil != nil && row.ClaimUntil.After(now) {
 			// Another worker is on it (or was, and its claim has not run out yet).
 			return &RetryError{After: row.ClaimUntil.Sub(now) + 100*time.Millisecond, Reason: "claimed by another worker"}
@@ -109,7 +109,7 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 	if sess.HolderInstanceID == nil || sess.HolderFence == nil {
 		return &RetryError{After: d.waitForSession(row), Reason: "no instance holds the session"}
 	}
-	if row.Status == string(StatusQueued) {
+	if row.Status == string(message.StatusQueued) {
 		earlier, err := q.MessageEarlierUnsent(ctx, store.MessageEarlierUnsentParams{TenantID: tenantID,
 			SessionID: row.SessionID, ChatJid: row.ChatJid, ID: row.ID})
 		if err != nil {
@@ -121,15 +121,13 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 		}
 	}
 	if d.pacer != nil {
-		wait, err := d.pacer.Ticket(ctx, row.SessionID.String(), id.String(), paceOf(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs))
+		wait, err := d.pacer.Ticket(ctx, row.SessionID.String(), id.String(), ratelimit.PlanPace(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs))
 		if err != nil {
 			// Redis trouble: the holder's gate still paces, so a send may go ahead; the queue does not
 			// spin on an unreachable Redis either way (Asynq needs it too).
 			d.log.WarnContext(ctx, "pacing unavailable", "err", err)
 		} else if wait > d.cfg.Ahead {
-			if PacingWait != nil {
-				PacingWait(wait)
-			}
+			d.obs.PacingWait(wait)
 			return &RetryError{After: wait, Reason: "pacing"}
 		}
 	}
@@ -141,8 +139,8 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 	if claimed == nil {
 		return nil
 	}
-	t := Target{TenantID: tenantID, SessionID: row.SessionID, Fence: *sess.HolderFence}
-	res, err := d.router.Send(ctx, *sess.HolderInstanceID, ExecRequest{Target: t, MessageID: id})
+	t := message.Target{TenantID: tenantID, SessionID: row.SessionID, Fence: *sess.HolderFence}
+	res, err := d.router.Send(ctx, *sess.HolderInstanceID, ExecRequest{Target: t, MessageID: id}, d.cfg.RPCTimeout)
 	if errors.Is(err, cluster.ErrRPCNotDelivered) {
 		// Taken back from the holder's list unread: it was never sent, so it need not wait for its claim.
 		return d.unclaim(ctx, claimed, &RetryError{After: time.Second, Failure: true, Reason: "the holder did not take the request"})
@@ -168,20 +166,17 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 	}
 }
 
-// Kicker runs a waiting task now (the worker's Enqueuer): the next message to a chat need not wait
+// Kicker runs a waiting task now (the worker's message.Enqueuer): the next message to a chat need not wait
 // out its retry delay once the one before it is done.
 type Kicker interface {
 	Kick(ctx context.Context, queue string, messageID uuid.UUID)
 }
 
-// SetKicker lets the dispatcher wake the next message of a chat when one is done.
-func (d *Dispatcher) SetKicker(k Kicker) { d.kicker = k }
-
 // kickNext wakes the next queued message to the same chat. Per-recipient order makes it wait for
 // this one; without a kick it would sit out its retry delay (whole seconds in Asynq), and a burst to
 // one recipient would crawl.
 func (d *Dispatcher) kickNext(ctx context.Context, row *store.Message) {
-	if d.kicker == nil || row == nil {
+	if row == nil {
 		return
 	}
 	next, err := store.New(d.db).MessageNextUnsent(ctx, store.MessageNextUnsentParams{TenantID: row.TenantID,
@@ -213,22 +208,22 @@ func (d *Dispatcher) claim(ctx context.Context, row store.Message) (*store.Messa
 		if err != nil {
 			return err
 		}
-		if row.Status == string(StatusQueued) {
-			return recordStatus(ctx, q, claimed, "")
+		if row.Status == string(message.StatusQueued) {
+			return message.RecordStatus(ctx, q, claimed, "")
 		}
-		return recordStatus(ctx, q, claimed, "Sending again: the previous attempt's outcome is unknown.")
+		return message.RecordStatus(ctx, q, claimed, "Sending again: the previous attempt's outcome is unknown.")
 	})
 	if store.IsNotFound(err) {
 		cur, gerr := store.New(d.db).MessageGet(ctx, store.MessageGetParams{TenantID: row.TenantID, ID: row.ID})
-		if gerr == nil && (cur.Status == string(StatusQueued) || cur.Status == string(StatusSending)) {
+		if gerr == nil && (cur.Status == string(message.StatusQueued) || cur.Status == string(message.StatusSending)) {
 			return nil, &RetryError{After: time.Second, Reason: "claim refused: an earlier message to the same chat goes first"}
 		}
 		return nil, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("send task: claim: %w", err)
 	}
-	if row.Status == string(StatusQueued) {
-		observeStatus(StatusSending, fromRow(claimed))
+	if row.Status == string(message.StatusQueued) {
+		d.obs.Status(message.StatusSending, message.FromRow(claimed))
 	}
 	return &claimed, nil
 }
@@ -240,8 +235,8 @@ func (d *Dispatcher) fail(ctx context.Context, row store.Message, cause error) e
 		if err != nil {
 			return err
 		}
-		observeStatus(StatusFailed, fromRow(r))
-		return recordStatus(ctx, q, r, reason)
+		d.obs.Status(message.StatusFailed, message.FromRow(r))
+		return message.RecordStatus(ctx, q, r, reason)
 	})
 	if err != nil && !store.IsNotFound(err) {
 		return fmt.Errorf("send task: fail: %w", err)
@@ -253,15 +248,15 @@ func (d *Dispatcher) fail(ctx context.Context, row store.Message, cause error) e
 // expire ends a message whose session stayed down past its expiry, and gives its quota back.
 func (d *Dispatcher) expire(ctx context.Context, row store.Message) error {
 	err := store.WithTx(ctx, d.db, func(q *store.Queries) error {
-		r, err := q.MessageExpire(ctx, store.MessageExpireParams{TenantID: row.TenantID, ID: row.ID, ErrorReason: expiredReason})
+		r, err := q.MessageExpire(ctx, store.MessageExpireParams{TenantID: row.TenantID, ID: row.ID, ErrorReason: ExpiredReason})
 		if err != nil {
 			return err
 		}
-		if err := giveBack(ctx, q, r); err != nil {
+		if err := message.GiveBack(ctx, q, r); err != nil {
 			return err
 		}
-		observeStatus(StatusExpired, fromRow(r))
-		return recordStatus(ctx, q, r, expiredReason)
+		d.obs.Status(message.StatusExpired, message.FromRow(r))
+		return message.RecordStatus(ctx, q, r, ExpiredReason)
 	})
 	if err != nil && !store.IsNotFound(err) {
 		return fmt.Errorf("send task: expire: %w", err)
@@ -270,7 +265,8 @@ func (d *Dispatcher) expire(ctx context.Context, row store.Message) error {
 	return nil
 }
 
-const expiredReason = "The session was not available before the message expired; it was not sent."
+// ExpiredReason is the error reason of a message that expired unsent.
+const ExpiredReason = "The session was not available before the message expired; it was not sent."
 
 func (d *Dispatcher) release(ctx context.Context, id uuid.UUID) {
 	if d.pacer != nil {
@@ -297,124 +293,3 @@ func backoff(n int) time.Duration {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// Router hands a send (or a question) to the session's holder: in-process when that is this
-// instance, else by a Redis request/reply to the holder's instance.
-type Router struct {
-	self       uuid.UUID
-	local      *Executor
-	rpc        *cluster.RPC
-	rpcTimeout time.Duration
-}
-
-// RPC method names.
-const (
-	rpcSend         = "message.send"
-	rpcGroups       = "session.groups"
-	rpcCheckNumbers = "session.check_numbers"
-)
-
-// NewRouter returns a router for instance self. local is this instance's Executor (nil when it runs
-// no session host); rpc may be nil in a single-process setup.
-func NewRouter(self uuid.UUID, local *Executor, rpc *cluster.RPC) *Router {
-	return &Router{self: self, local: local, rpc: rpc, rpcTimeout: 55 * time.Second}
-}
-
-func (r *Router) isLocal(instance uuid.UUID) bool { return instance == r.self && r.local != nil }
-
-// Send asks the holder on instance to send a claimed message.
-func (r *Router) Send(ctx context.Context, instance uuid.UUID, req ExecRequest) (ExecResult, error) {
-	if r.isLocal(instance) {
-		return r.local.Execute(ctx, req)
-	}
-	if r.rpc == nil {
-		return ExecResult{Outcome: OutcomeNotHeld}, nil
-	}
-	var res ExecResult
-	err := r.rpc.Call(ctx, instance, rpcSend, req, &res, r.rpcTimeout)
-	return res, err
-}
-
-type numbersRequest struct {
-	Target
-	Phones []string `json:"phones"`
-}
-
-// Groups asks the holder on instance for the session's groups.
-func (r *Router) Groups(ctx context.Context, instance uuid.UUID, t Target) ([]whatsapp.Group, error) {
-	if r.isLocal(instance) {
-		return r.local.Groups(ctx, t)
-	}
-	var gs []whatsapp.Group
-	return gs, r.call(ctx, instance, rpcGroups, t, &gs)
-}
-
-// CheckNumbers asks the holder on instance which phones are on WhatsApp.
-func (r *Router) CheckNumbers(ctx context.Context, instance uuid.UUID, t Target, phones []string) ([]whatsapp.NumberStatus, error) {
-	if r.isLocal(instance) {
-		return r.local.CheckNumbers(ctx, t, phones)
-	}
-	var res []whatsapp.NumberStatus
-	return res, r.call(ctx, instance, rpcCheckNumbers, numbersRequest{Target: t, Phones: phones}, &res)
-}
-
-func (r *Router) call(ctx context.Context, instance uuid.UUID, method string, req, resp any) error {
-	if r.rpc == nil {
-		return ErrSessionUnavailable
-	}
-	err := r.rpc.Call(ctx, instance, method, req, resp, 20*time.Second)
-	var re *cluster.RemoteError
-	if errors.As(err, &re) && re.Code == codeUnavailable || errors.Is(err, cluster.ErrRPCTimeout) {
-		return ErrSessionUnavailable
-	}
-	return err
-}
-
-const codeUnavailable = "session_unavailable"
-
-// Serve answers other instances' requests for the sessions this instance holds, until ctx ends.
-func (r *Router) Serve(ctx context.Context, workers int) {
-	if r.rpc == nil || r.local == nil {
-		return
-	}
-	r.rpc.Serve(ctx, workers, func(ctx context.Context, method string, payload json.RawMessage) (any, error) {
-		switch method {
-		case rpcSend:
-			var req ExecRequest
-			if err := json.Unmarshal(payload, &req); err != nil {
-				return nil, err
-			}
-			return r.local.Execute(ctx, req)
-		case rpcGroups:
-			var t Target
-			if err := json.Unmarshal(payload, &t); err != nil {
-				return nil, err
-			}
-			gs, err := r.local.Groups(ctx, t)
-			return gs, rpcErr(err)
-		case rpcCheckNumbers:
-			var req numbersRequest
-			if err := json.Unmarshal(payload, &req); err != nil {
-				return nil, err
-			}
-			res, err := r.local.CheckNumbers(ctx, req.Target, req.Phones)
-			return res, rpcErr(err)
-		}
-		return nil, fmt.Errorf("unknown method %q", method)
-	})
-}
-
-type codedError struct {
-	code string
-	err  error
-}
-
-func (e codedError) Error() string   { return e.err.Error() }
-func (e codedError) RPCCode() string { return e.code }
-
-func rpcErr(err error) error {
-	if errors.Is(err, ErrSessionUnavailable) {
-		return codedError{code: codeUnavailable, err: err}
-	}
-	return err
-}

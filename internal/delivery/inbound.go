@@ -1,4 +1,4 @@
-package message
+package delivery
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/session"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/whatsapp"
@@ -31,19 +32,28 @@ type PendingMedia struct {
 	Handle                  whatsapp.MediaHandle
 }
 
-// heldLister is a host that can list what it holds (session.Host).
-type heldLister interface{ HeldSessions() []uuid.UUID }
-
 // Inbound stores what WhatsApp delivers to held sessions (session.HostConfig.Inbound): messages,
 // receipts, reactions, edits and revokes, each with its events row in the same transaction, before
 // the driver acks (DESIGN.md, Inbound flow). Nothing else happens on the ack path: media bytes are
 // fetched afterwards, by a few goroutines of this process.
 type Inbound struct {
-	db    store.DB
-	media InboundMedia
-	host  HostView
-	log   *slog.Logger
-	fetch chan fetchJob
+	db      store.DB
+	media   InboundMedia
+	drivers Drivers
+	obs     message.Observer
+	cfg     InboundConfig
+	log     *slog.Logger
+	fetch   chan fetchJob
+}
+
+// InboundConfig tunes the inbound side. Zero values take the defaults.
+type InboundConfig struct {
+	// Fetchers is how many inbound media downloads run at once (default 4).
+	Fetchers int
+	// RetryEvery and RetryAfter: how often the holder looks for inbound media left pending (default
+	// 30 s), and how old it must be (default 1 min).
+	RetryEvery time.Duration
+	RetryAfter time.Duration
 }
 
 type fetchJob struct {
@@ -51,24 +61,30 @@ type fetchJob struct {
 	handle                       whatsapp.MediaHandle
 }
 
-// NewInbound returns the inbound handler; media may be nil (media is then recorded without bytes).
-func NewInbound(db store.DB, media InboundMedia, log *slog.Logger) *Inbound {
+// NewInbound returns the inbound handler of the sessions drivers holds; media keeps inbound files.
+func NewInbound(db store.DB, media InboundMedia, drivers Drivers, obs message.Observer, cfg InboundConfig, log *slog.Logger) *Inbound {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Inbound{db: db, media: media, log: log.With("component", "message_inbound"), fetch: make(chan fetchJob, 1024)}
+	if cfg.Fetchers <= 0 {
+		cfg.Fetchers = 4
+	}
+	if cfg.RetryEvery <= 0 {
+		cfg.RetryEvery = 30 * time.Second
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = time.Minute
+	}
+	return &Inbound{db: db, media: media, drivers: drivers, obs: obs, cfg: cfg, log: log.With("component", "message_inbound"),
+		fetch: make(chan fetchJob, 1024)}
 }
 
-// SetHost gives the handler the host whose drivers download media (the host is built with the
-// handler, so it comes afterwards).
-func (in *Inbound) SetHost(h HostView) { in.host = h }
-
-// RunFetchers downloads inbound media with n goroutines until ctx ends, and every retryEvery looks
-// for media of the held sessions left pending for longer than retryAfter (a holder that died before
-// fetching, a full queue) and fetches it then.
-func (in *Inbound) RunFetchers(ctx context.Context, n int, retryEvery, retryAfter time.Duration) {
-	go in.retryPending(ctx, retryEvery, retryAfter)
-	for range n {
+// RunFetchers downloads inbound media until ctx ends, and every RetryEvery looks for media of the
+// held sessions left pending for longer than RetryAfter (a holder that died before fetching, a full
+// queue) and fetches it then.
+func (in *Inbound) RunFetchers(ctx context.Context) {
+	go in.retryPending(ctx, in.cfg.RetryEvery, in.cfg.RetryAfter)
+	for range in.cfg.Fetchers {
 		go func() {
 			for {
 				select {
@@ -91,11 +107,7 @@ func (in *Inbound) retryPending(ctx context.Context, every, after time.Duration)
 			return
 		case <-t.C:
 		}
-		hl, ok := in.host.(heldLister)
-		if !ok || in.media == nil {
-			continue
-		}
-		for _, sid := range hl.HeldSessions() {
+		for _, sid := range in.drivers.HeldSessions() {
 			pending, err := in.media.ListPending(ctx, sid, time.Now().Add(-after), 50)
 			if err != nil {
 				in.log.WarnContext(ctx, "list pending media", "session_id", sid, "err", err)
@@ -112,12 +124,9 @@ func (in *Inbound) retryPending(ctx context.Context, every, after time.Duration)
 }
 
 func (in *Inbound) download(ctx context.Context, j fetchJob) {
-	if in.media == nil || in.host == nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	_, drv, ok := in.host.Held(j.sessionID)
+	_, drv, ok := in.drivers.Held(j.sessionID)
 	var r io.Reader
 	if !ok || drv == nil {
 		r = errReader{fmt.Errorf("session %s is not held here any more", j.sessionID)}
@@ -132,6 +141,7 @@ func (in *Inbound) download(ctx context.Context, j fetchJob) {
 	}
 }
 
+// errReader hands StorePending a download that failed, so the file is marked failed with the cause.
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
@@ -183,9 +193,9 @@ func (in *Inbound) message(ctx context.Context, h session.Held, m whatsapp.Incom
 	arg.WaTimestamp = &ts
 	if m.IsFromMe {
 		// Sent from the phone itself: an outbound message the gateway did not send.
-		arg.Direction, arg.Status, arg.SentAt = string(DirectionOut), string(StatusSent), &ts
+		arg.Direction, arg.Status, arg.SentAt = string(message.DirectionOut), string(message.StatusSent), &ts
 	} else {
-		arg.Direction, arg.Status = string(DirectionIn), string(StatusReceived)
+		arg.Direction, arg.Status = string(message.DirectionIn), string(message.StatusReceived)
 	}
 	switch {
 	case m.Location != nil:
@@ -196,7 +206,7 @@ func (in *Inbound) message(ctx context.Context, h session.Held, m whatsapp.Incom
 	var job *fetchJob
 	var row store.Message
 	err := store.WithTx(ctx, in.db, func(q *store.Queries) error {
-		if m.Media != nil && in.media != nil {
+		if m.Media != nil {
 			id, err := in.media.InsertPending(ctx, q, h.TenantID, h.SessionID, m.Media.MIME, m.Media.FileName, m.Media.Size, m.Media.Handle)
 			if err != nil {
 				return fmt.Errorf("inbound media: %w", err)
@@ -209,14 +219,14 @@ func (in *Inbound) message(ctx context.Context, h session.Held, m whatsapp.Incom
 		if err != nil {
 			return err
 		}
-		return recordEvent(ctx, q, row, EventReceived, "")
+		return message.RecordEvent(ctx, q, row, message.EventReceived, "")
 	})
 	if store.IsNotFound(err) {
 		return nil // a redelivery of a message stored already (the transaction rolled its media row back)
 	} else if err != nil {
 		return fmt.Errorf("store inbound message: %w", err)
 	}
-	observeStatus(Status(row.Status), fromRow(row))
+	in.obs.Status(message.Status(row.Status), message.FromRow(row))
 	if job != nil {
 		select {
 		case in.fetch <- *job:
@@ -265,7 +275,7 @@ func (in *Inbound) receipt(ctx context.Context, h session.Held, r whatsapp.Recei
 			return err
 		}
 		for _, row := range changed {
-			if err := recordStatus(ctx, q, row, ""); err != nil {
+			if err := message.RecordStatus(ctx, q, row, ""); err != nil {
 				return err
 			}
 		}
@@ -275,7 +285,7 @@ func (in *Inbound) receipt(ctx context.Context, h session.Held, r whatsapp.Recei
 		return fmt.Errorf("store receipt: %w", err)
 	}
 	for _, row := range changed {
-		observeStatus(Status(row.Status), fromRow(row))
+		in.obs.Status(message.Status(row.Status), message.FromRow(row))
 	}
 	return nil
 }
@@ -286,7 +296,7 @@ func (in *Inbound) update(ctx context.Context, h session.Held, target whatsapp.M
 		if err != nil {
 			return err
 		}
-		return recordEvent(ctx, q, row, EventUpdated, detail)
+		return message.RecordEvent(ctx, q, row, message.EventUpdated, detail)
 	})
 	if store.IsNotFound(err) {
 		return nil // about a message we never stored (before the gateway, or history)
