@@ -38,7 +38,9 @@ func Keys() *secret.Keys { return secret.New(SecretKey) }
 // Opts choose the roles and tweak the app.
 type Opts struct {
 	// Roles to run (default: all).
-	Roles    []string
+	Roles []string
+	// Version is what the app says it is (default "test").
+	Version  string
 	Logger   *slog.Logger // default: discard (LOG=1 in the environment: stderr)
 	RedisURL string       // default: a database of the test binary's shared redis-server
 	// DatabaseURL is the database to run on (default: a fresh one, dropped after the test).
@@ -145,7 +147,11 @@ func Start(t testing.TB, o Opts) *app.App {
 	if o.Tuning != nil {
 		o.Tuning(&tun)
 	}
-	opts := app.Options{Config: cfg, Roles: roles, Version: "test", Log: log, Tuning: tun, Listener: ln, Mailer: o.Mailer}
+	version := o.Version
+	if version == "" {
+		version = "test"
+	}
+	opts := app.Options{Config: cfg, Roles: roles, Version: version, Log: log, Tuning: tun, Listener: ln, Mailer: o.Mailer}
 	if o.Connector != nil {
 		opts.Config.WADriver = "whatsmeow"
 		opts.Connector = func(uuid.UUID) (whatsapp.Connector, error) { return o.Connector(t, dbURL), nil }

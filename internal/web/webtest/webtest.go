@@ -86,7 +86,7 @@ func New(t testing.TB, o *Opts) *Env {
 	if o.SessionHost {
 		roles = app.AllRoles
 	}
-	a := apptest.Start(t, apptest.Opts{Roles: roles, Logger: o.Logger, RedisURL: o.RedisURL, Mailer: o.Mailer,
+	a := apptest.Start(t, apptest.Opts{Roles: roles, Version: "webtest", Logger: o.Logger, RedisURL: o.RedisURL, Mailer: o.Mailer,
 		MaxConns: o.MaxConns, Tuning: o.Tuning, Config: o.Config, Sim: o.Sim, Connector: o.Connector})
 	return &Env{T: t, App: a, Server: a.Server, url: a.Options().Config.BaseURL.String(), redisURL: a.Options().Config.RedisURL,
 		Pool: a.Pool, Redis: a.Redis, Services: a.Services, Keys: apptest.Keys(), Simulator: apptest.Simulator(a),
