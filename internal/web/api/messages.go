@@ -487,7 +487,7 @@ func (h messageHandlers) file(ctx context.Context, tenantID uuid.UUID, b SendMes
 // service with a media_id that names no file: the service answers a replay before it validates,
 // and otherwise validates every field, so that an error on media_id alone means the rest is
 // right. It returns the replay, the errors of the other fields, or nil, nil to go on.
-// TODO(#5): a message.Service method that validates without storing would say this directly.
+// TODO(#9): a message.Service method that validates without storing would say this directly.
 func (h messageHandlers) precheck(ctx context.Context, tenantID uuid.UUID, req message.SendRequest, idem *message.Idempotency) (*acceptedOutput, error) {
 	req.MediaID = &uuid.Nil
 	acc, err := h.svc.Send(ctx, tenantID, req, idem)
