@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The workload of each figure (issue 5, "Benchmarks"; docs/BENCHMARKS.md).
+// The workload of each figure (docs/BENCHMARKS.md says how to run them and what each one measures).
 const (
 	conns          = 32              // concurrent connections of the closed loop
 	acceptRequests = 3000            // requests per closed-loop run, to each server
@@ -53,7 +53,7 @@ func acceptAt(b *testing.B, sending bool) {
 // BenchmarkSendOpenLoop measures POST /api/v1/messages at a steady rate for 5 s (open loop: each
 // request leaves at its planned time whether or not earlier ones were answered, and its latency
 // counts from then), and the baseline at the same rate in the same run: at 1,000 requests a second
-// (the issue's figure) and at 250, a rate the API keeps up with on this machine.
+// (the rate docs/BENCHMARKS.md sets a goal for) and at 250, a rate the API keeps up with on this machine.
 func BenchmarkSendOpenLoop(b *testing.B) {
 	for _, rate := range []int{1000, 250} {
 		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) { openLoopAt(b, rate) })
@@ -82,7 +82,7 @@ func openLoopAt(b *testing.B, rate int) {
 }
 
 // BenchmarkSendEndToEnd accepts 2,000 messages through the API (32 connections) with pacing off
-// and measures how fast they leave, from one session (the issue's figure) and spread over four.
+// and measures how fast they leave, from one session (the figure docs/BENCHMARKS.md sets a goal for) and spread over four.
 // sends/s is messages over the time from the first request to the last message sent (sent_at as
 // Postgres recorded it). cpu-us/msg is this process's CPU time (user + system) per message from the
 // first request until every message is read, so it covers the whole life of a message (accept,

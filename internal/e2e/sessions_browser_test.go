@@ -13,7 +13,7 @@ import (
 	"github.com/wagate/wagate/internal/proctest"
 )
 
-// TestSessions_InBrowser is issue 4's new-user path on a real `wagate serve` (WA_DRIVER=simulator)
+// TestSessions_InBrowser is a new user's first session, linked on a real `wagate serve` (WA_DRIVER=simulator)
 // in headless chromium: sign up, create a session, start pairing, see the QR code arrive live and
 // change as it rotates (SIMULATOR_QR_FIRST/NEXT shorten the codes' lives to 3 s), press "Simulate
 // scan" and watch the status turn connected, all without a page load; then an operator finds the

@@ -18,7 +18,7 @@ type IndexPage struct {
 	Plans []Plan
 }
 
-// Plan is a plan with every limit.
+// Plan is a plan with the limits the console shows.
 type Plan struct {
 	ID                   uuid.UUID
 	Name                 string
@@ -29,14 +29,14 @@ type Plan struct {
 	SendRatePerMinute    int32
 	DelayMinMs           int32
 	DelayMaxMs           int32
-	MaxCampaignSize      int32
 	MaxMediaBytes        int64
 	StorageQuotaBytes    int64
 	APIRequestsPerMinute int32
-	MaxWebhookEndpoints  int32
 }
 
-// Form field names. Sizes are entered in MiB and GiB; delays in milliseconds.
+// Form field names. Sizes are entered in MiB and GiB; delays in milliseconds. The plan's limits for
+// features not built yet (campaign size, webhook endpoints) have no field: saving keeps their stored
+// values.
 const (
 	FieldName               = "name"
 	FieldMaxSessions        = "max_sessions"
@@ -44,11 +44,9 @@ const (
 	FieldSendRate           = "send_rate_per_minute"
 	FieldDelayMin           = "delay_min_ms"
 	FieldDelayMax           = "delay_max_ms"
-	FieldCampaignSize       = "max_campaign_size"
 	FieldMediaMiB           = "max_media_mib"
 	FieldStorageGiB         = "storage_quota_gib"
 	FieldAPIPerMinute       = "api_requests_per_minute"
-	FieldWebhooks           = "max_webhook_endpoints"
 	FieldDefault            = "default"
 	FormID                  = "plan-form"
 	MiB               int64 = 1 << 20
@@ -117,11 +115,9 @@ func (p IndexPage) rows() []limitRow {
 		{"Messages per day", "across all sessions", func(pl Plan) string { return limit(pl.MessagesPerDay) }},
 		{"Sends per minute", "per session", func(pl Plan) string { return adminui.Count(pl.SendRatePerMinute) }},
 		{"Delay between sends", "random, in this range", func(pl Plan) string { return pl.delay() }},
-		{"Recipients per campaign", "", func(pl Plan) string { return limit(pl.MaxCampaignSize) }},
 		{"Largest media file", "", func(pl Plan) string { return adminui.Bytes(pl.MaxMediaBytes) }},
 		{"Media storage", "", func(pl Plan) string { return adminui.Bytes(pl.StorageQuotaBytes) }},
 		{"API requests per minute", "per tenant", func(pl Plan) string { return adminui.Count(pl.APIRequestsPerMinute) }},
-		{"Webhook endpoints", "", func(pl Plan) string { return limit(pl.MaxWebhookEndpoints) }},
 	}
 	out := make([]limitRow, 0, len(defs))
 	for _, d := range defs {

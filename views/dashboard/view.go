@@ -34,8 +34,6 @@ type Plan struct {
 	APIRequestsPerMinute int32
 	MaxMediaBytes        int64
 	StorageQuotaBytes    int64
-	MaxWebhookEndpoints  int32
-	MaxCampaignSize      int32
 }
 
 // Step is one item of the getting-started checklist.
@@ -97,8 +95,6 @@ func (p Plan) Limits() []Limit {
 		{"api-rate", "zap", "API requests", portalui.Number(p.APIRequestsPerMinute), "a minute"},
 		{"media", "image", "Media size", portalui.Bytes(p.MaxMediaBytes), "per file"},
 		{"storage", "database", "Storage", portalui.Bytes(p.StorageQuotaBytes), "in total"},
-		{"webhooks", "webhook", "Webhook endpoints", portalui.Number(p.MaxWebhookEndpoints), "endpoints"},
-		{"campaign", "megaphone", "Campaign size", portalui.Number(p.MaxCampaignSize), "recipients"},
 	}
 }
 

@@ -53,7 +53,7 @@ func Index(p Page) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<div class=\"container wg-hero__body\"><div class=\"columns is-vcentered is-variable is-8-desktop\"><div class=\"column is-6-desktop\"><p class=\"wg-eyebrow\"><span class=\"wg-eyebrow__dot\"></span>Multi-tenant WhatsApp gateway</p><h1 class=\"wg-hero__title\" data-testid=\"hero-title\">The WhatsApp gateway <span class=\"wg-gradient-text\">built for teams</span></h1><p class=\"wg-hero__lead\" data-testid=\"hero-lead\">Link your numbers, send from the portal or your own code, and get every reply back as a signed webhook. Separate workspaces, per-team API keys and durable, paced queues, run for you.</p><div class=\"wg-hero__actions\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<div class=\"container wg-hero__body\"><div class=\"columns is-vcentered is-variable is-8-desktop\"><div class=\"column is-6-desktop\"><p class=\"wg-eyebrow\"><span class=\"wg-eyebrow__dot\"></span>Multi-tenant WhatsApp gateway</p><h1 class=\"wg-hero__title\" data-testid=\"hero-title\">The WhatsApp gateway <span class=\"wg-gradient-text\">built for teams</span></h1><p class=\"wg-hero__lead\" data-testid=\"hero-lead\">Link your numbers, send from the portal or your own code, and follow every message to delivered and read. Separate workspaces, per-team API keys and durable, paced queues, run for you.</p><div class=\"wg-hero__actions\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -142,7 +142,7 @@ func Index(p Page) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</div></div></div></header><main><section id=\"features\" class=\"section wg-section wg-features\" aria-labelledby=\"features-title\"><div class=\"container\"><div class=\"wg-section__head\"><p class=\"wg-kicker\">Platform</p><h2 id=\"features-title\" class=\"wg-section__title\">Everything you need to run WhatsApp at scale</h2><p class=\"wg-section__lead\">From the first QR scan to millions of receipts: one gateway for your sessions, messages, campaigns and integrations.</p></div><div class=\"columns is-multiline is-variable is-5-desktop\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</div></div></div></header><main><section id=\"features\" class=\"section wg-section wg-features\" aria-labelledby=\"features-title\"><div class=\"container\"><div class=\"wg-section__head\"><p class=\"wg-kicker\">Platform</p><h2 id=\"features-title\" class=\"wg-section__title\">Everything you need to run WhatsApp at scale</h2><p class=\"wg-section__lead\">From the first QR scan to the read receipt: one gateway for your sessions, messages and API keys.</p></div><div class=\"columns is-multiline is-variable is-5-desktop\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -328,7 +328,7 @@ func Index(p Page) templ.Component {
 		})
 		templ_7745c5c3_Err = layout.Base(layout.Head{
 			Title:       "The WhatsApp gateway for teams",
-			Description: "Wagate is a hosted, multi-tenant WhatsApp gateway: link numbers by QR or pairing code, send through a durable paced queue, run campaigns and schedules, and receive signed webhooks through a REST API.",
+			Description: "Wagate is a hosted, multi-tenant WhatsApp gateway: link numbers by QR or pairing code, send text and media through a durable, paced queue from the portal or a REST API, and watch statuses and replies arrive live.",
 		}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
@@ -417,7 +417,7 @@ func nav(p Page) templ.Component {
 }
 
 // heroMock is a decorative picture of the product: an API call, the message
-// it sends and the webhook that reports it read.
+// it sends and the live status that reports it read.
 func heroMock() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -473,11 +473,11 @@ func heroMock() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.Icon("webhook").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Icon("check-check").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "</span> <span><strong>message.read</strong> <small>webhook delivered · 200</small></span></div></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "</span> <span><strong>Read</strong> <small>status updated live</small></span></div></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

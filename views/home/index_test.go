@@ -3,6 +3,7 @@ package home_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -11,11 +12,16 @@ import (
 	"github.com/wagate/wagate/views/home"
 )
 
-func render(t *testing.T, p home.Page) *goquery.Document {
+func html(t *testing.T, p home.Page) string {
 	t.Helper()
 	var buf bytes.Buffer
 	require.NoError(t, home.Index(p).Render(context.Background(), &buf))
-	doc, err := goquery.NewDocumentFromReader(&buf)
+	return buf.String()
+}
+
+func render(t *testing.T, p home.Page) *goquery.Document {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html(t, p)))
 	require.NoError(t, err)
 	return doc
 }
@@ -45,5 +51,16 @@ func TestIndex(t *testing.T) {
 		require.Equal(t, "/signup", doc.Find(`[data-testid="nav-signup"]`).AttrOr("href", ""))
 		require.Equal(t, "/login", doc.Find(`[data-testid="nav-login"]`).AttrOr("href", ""))
 		require.Zero(t, doc.Find(`[data-testid="signup-soon"]`).Length())
+	})
+
+	// The page describes what works today; each feature adds its own words when it lands.
+	t.Run("PromisesOnlyWhatExists", func(t *testing.T) {
+		t.Parallel()
+		for _, open := range []bool{false, true} {
+			page := strings.ToLower(html(t, home.Page{Version: "dev", SignupOpen: open}))
+			for _, word := range []string{"campaign", "webhook", "schedule", "auto-repl", "autorepl", "dashboard"} {
+				require.NotContains(t, page, word)
+			}
+		}
 	})
 }

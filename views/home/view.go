@@ -37,28 +37,28 @@ var features = []feature{
 			"daily quotas keep your numbers healthy, even through restarts.",
 	},
 	{
-		Icon:  "megaphone",
-		Title: "Bulk campaigns and schedules",
-		Text: "Upload a CSV or spreadsheet, personalise with {{name}} and fan out at a safe pace. Pause, " +
-			"resume or cancel at any time; one-off and recurring schedules fire on time.",
+		Icon:  "send",
+		Title: "Text, media and more",
+		Text: "Send text, images, video, audio, documents, locations and contact cards, now or at a set " +
+			"time. Cancel a message until it goes out.",
 	},
 	{
-		Icon:  "webhook",
-		Title: "Signed webhooks",
-		Text: "Inbound messages and sent, delivered and read receipts reach your systems as Standard " +
-			"Webhooks, HMAC-signed, retried with backoff and logged delivery by delivery.",
+		Icon:  "inbox",
+		Title: "Live statuses and replies",
+		Text: "Watch each message go from queued to sent, delivered and read without reloading, and see " +
+			"replies, reactions and edits arrive in the portal as they happen.",
 	},
 	{
 		Icon:  "code",
 		Title: "REST API with OpenAPI",
-		Text: "Per-tenant API keys, idempotent POSTs and problem+json errors on every route. Generate " +
-			"your client from the OpenAPI 3.1 spec and ship in an afternoon.",
+		Text: "Scoped API keys per workspace, idempotent POSTs and problem+json errors on every route. " +
+			"Generate your client from the OpenAPI 3.1 spec and ship in an afternoon.",
 	},
 	{
 		Icon:  "gauge",
 		Title: "Operator console",
-		Text: "Run the platform from one place: tenants, plans, quotas, usage and the health of every " +
-			"instance, with an audit log of each change.",
+		Text: "Run the platform from one place: tenants, plans and their quotas, linked sessions and the " +
+			"health of every instance, with an audit log of each change.",
 	},
 }
 
@@ -74,11 +74,11 @@ var steps = []step{
 	},
 	{
 		Title: "Send from anywhere",
-		Text:  "Send one message, a campaign or a schedule from the portal, or make one call to the API.",
+		Text:  "Send a message from the portal, or make one call to the API with a key of your own.",
 	},
 	{
 		Title: "Hear back instantly",
-		Text:  "Replies and receipts stream into the portal live and arrive at your webhooks within seconds.",
+		Text:  "Receipts and replies stream into the portal live, and your code reads each message's status from the API.",
 	},
 }
 
@@ -90,6 +90,6 @@ type fact struct {
 var facts = []fact{
 	{Value: "202", Label: "only after your message is safely stored"},
 	{Value: "45 s", Label: "to move a number off a failed server"},
-	{Value: "HMAC", Label: "signatures on every webhook"},
+	{Value: "1", Label: "server holds each number, never two at once"},
 	{Value: "3.1", Label: "OpenAPI spec for every endpoint"},
 }

@@ -49,7 +49,7 @@ type Scope struct {
 var Scopes = []Scope{
 	{"read", "Look at sessions, messages and usage."},
 	{"send", "Send messages."},
-	{"manage", "Create, pair and delete sessions; manage webhooks."},
+	{"manage", "Create, pair, reconnect, log out and delete sessions."},
 }
 
 // DefaultScopes are ticked on a fresh form.

@@ -29,14 +29,15 @@ func (h *handlers) listPlans(c *fiber.Ctx) error {
 	for _, p := range plans {
 		page.Plans = append(page.Plans, adminplans.Plan{ID: p.ID, Name: p.Name, IsDefault: p.IsDefault, Tenants: p.TenantCount,
 			MaxSessions: p.MaxSessions, MessagesPerDay: p.MessagesPerDay, SendRatePerMinute: p.SendRatePerMinute,
-			DelayMinMs: p.DelayMinMs, DelayMaxMs: p.DelayMaxMs, MaxCampaignSize: p.MaxCampaignSize,
+			DelayMinMs: p.DelayMinMs, DelayMaxMs: p.DelayMaxMs,
 			MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
-			APIRequestsPerMinute: p.ApiRequestsPerMinute, MaxWebhookEndpoints: p.MaxWebhookEndpoints})
+			APIRequestsPerMinute: p.ApiRequestsPerMinute})
 	}
 	return httpx.Render(c, fiber.StatusOK, adminplans.Index(page))
 }
 
-// newPlanDefaults fill the new-plan form with a modest, safe starting point.
+// newPlanDefaults fill the new-plan form with a modest, safe starting point, and give a new plan
+// its limits for the features the form has no field for yet.
 var newPlanDefaults = tenant.PlanInput{MaxSessions: 1, MessagesPerDay: 1000, SendRatePerMinute: 20, DelayMinMs: 1000,
 	DelayMaxMs: 3000, MaxCampaignSize: 1000, MaxMediaBytes: 16 * adminplans.MiB, StorageQuotaBytes: adminplans.GiB,
 	APIRequestsPerMinute: 60, MaxWebhookEndpoints: 2}
@@ -49,7 +50,7 @@ func (h *handlers) newPlanForm(c *fiber.Ctx) error {
 
 func (h *handlers) createPlan(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	in, values, err := parsePlanForm(c)
+	in, values, err := parsePlanForm(c, newPlanDefaults)
 	if err == nil {
 		_, err = h.Tenants.CreatePlan(ctx, in)
 	}
@@ -112,7 +113,7 @@ func (h *handlers) updatePlan(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, values, err := parsePlanForm(c)
+	in, values, err := parsePlanForm(c, tenant.FromPlan(planOf(cur)))
 	if err == nil {
 		_, err = h.Tenants.UpdatePlan(ctx, id, in)
 	}
@@ -142,10 +143,9 @@ func planPage(in tenant.PlanInput) adminplans.FormPage {
 		adminplans.FieldName: in.Name, adminplans.FieldMaxSessions: i(in.MaxSessions),
 		adminplans.FieldMessagesDay: i(in.MessagesPerDay), adminplans.FieldSendRate: i(in.SendRatePerMinute),
 		adminplans.FieldDelayMin: i(in.DelayMinMs), adminplans.FieldDelayMax: i(in.DelayMaxMs),
-		adminplans.FieldCampaignSize: i(in.MaxCampaignSize), adminplans.FieldAPIPerMinute: i(in.APIRequestsPerMinute),
-		adminplans.FieldWebhooks:   i(in.MaxWebhookEndpoints),
-		adminplans.FieldMediaMiB:   strconv.FormatFloat(float64(in.MaxMediaBytes)/float64(adminplans.MiB), 'f', -1, 64),
-		adminplans.FieldStorageGiB: strconv.FormatFloat(float64(in.StorageQuotaBytes)/float64(adminplans.GiB), 'f', -1, 64),
+		adminplans.FieldAPIPerMinute: i(in.APIRequestsPerMinute),
+		adminplans.FieldMediaMiB:     strconv.FormatFloat(float64(in.MaxMediaBytes)/float64(adminplans.MiB), 'f', -1, 64),
+		adminplans.FieldStorageGiB:   strconv.FormatFloat(float64(in.StorageQuotaBytes)/float64(adminplans.GiB), 'f', -1, 64),
 	}}
 }
 
@@ -196,8 +196,9 @@ func (f *planForm) size(name string, unit int64) int64 {
 }
 
 // parsePlanForm reads the plan form. Numbers that do not parse are field errors (422 before the
-// service sees anything); the service checks the ranges.
-func parsePlanForm(c *fiber.Ctx) (tenant.PlanInput, map[string]string, error) {
+// service sees anything); the service checks the ranges. The limits of features not built yet have
+// no field and come from keep (the stored plan, or the new-plan defaults).
+func parsePlanForm(c *fiber.Ctx, keep tenant.PlanInput) (tenant.PlanInput, map[string]string, error) {
 	f := &planForm{c: c, values: map[string]string{}}
 	in := tenant.PlanInput{
 		Name:                 c.FormValue(adminplans.FieldName),
@@ -206,11 +207,11 @@ func parsePlanForm(c *fiber.Ctx) (tenant.PlanInput, map[string]string, error) {
 		SendRatePerMinute:    f.whole(adminplans.FieldSendRate),
 		DelayMinMs:           f.whole(adminplans.FieldDelayMin),
 		DelayMaxMs:           f.whole(adminplans.FieldDelayMax),
-		MaxCampaignSize:      f.whole(adminplans.FieldCampaignSize),
+		MaxCampaignSize:      keep.MaxCampaignSize,
 		MaxMediaBytes:        f.size(adminplans.FieldMediaMiB, adminplans.MiB),
 		StorageQuotaBytes:    f.size(adminplans.FieldStorageGiB, adminplans.GiB),
 		APIRequestsPerMinute: f.whole(adminplans.FieldAPIPerMinute),
-		MaxWebhookEndpoints:  f.whole(adminplans.FieldWebhooks),
+		MaxWebhookEndpoints:  keep.MaxWebhookEndpoints,
 		Default:              c.FormValue(adminplans.FieldDefault) != "",
 	}
 	f.values[adminplans.FieldName] = in.Name

@@ -14,14 +14,15 @@ import (
 
 	"github.com/wagate/wagate/internal/audit"
 	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web/webtest"
 )
 
 func planForm(name string) url.Values {
 	return url.Values{
 		"name": {name}, "max_sessions": {"5"}, "messages_per_day": {"20000"}, "send_rate_per_minute": {"30"},
-		"delay_min_ms": {"800"}, "delay_max_ms": {"2500"}, "max_campaign_size": {"10000"}, "max_media_mib": {"25"},
-		"storage_quota_gib": {"2.5"}, "api_requests_per_minute": {"300"}, "max_webhook_endpoints": {"5"},
+		"delay_min_ms": {"800"}, "delay_max_ms": {"2500"}, "max_media_mib": {"25"},
+		"storage_quota_gib": {"2.5"}, "api_requests_per_minute": {"300"},
 	}
 }
 
@@ -34,6 +35,14 @@ func plans(t *testing.T, e *webtest.Env) map[string]store.PlanListRow {
 		out[p.Name] = p
 	}
 	return out
+}
+
+// requireOnlyWhatExists fails when a page offers campaigns or webhooks, which do not exist yet.
+func requireOnlyWhatExists(t *testing.T, body string) {
+	t.Helper()
+	lower := strings.ToLower(body)
+	require.NotContains(t, lower, "campaign")
+	require.NotContains(t, lower, "webhook")
 }
 
 func TestConsolePlans(t *testing.T) {
@@ -50,6 +59,16 @@ func TestConsolePlans(t *testing.T) {
 		require.Equal(t, "true", row.AttrOr("data-default", ""))
 		require.Equal(t, 1, row.Find(`[data-testid="plan-default"]`).Length())
 		require.Equal(t, "1", row.Find(`[data-testid="plan-tenants"]`).Text())
+		requireOnlyWhatExists(t, r.Body)
+	})
+
+	t.Run("FormOffersOnlyWhatExists", func(t *testing.T) {
+		r := c.get(t, "/admin/plans/new")
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		doc := r.Doc(t)
+		require.Equal(t, 1, doc.Find(`[data-testid="input-max_sessions"]`).Length())
+		require.Zero(t, doc.Find(`[name="max_campaign_size"], [name="max_webhook_endpoints"]`).Length())
+		requireOnlyWhatExists(t, r.Body)
 	})
 
 	t.Run("CreateInvalidChangesNothing", func(t *testing.T) {
@@ -105,6 +124,8 @@ func TestConsolePlans(t *testing.T) {
 		require.Equal(t, int32(800), biz.DelayMinMs)
 		require.Equal(t, int64(25<<20), biz.MaxMediaBytes, "MiB converted to bytes")
 		require.Equal(t, int64(5<<29), biz.StorageQuotaBytes, "2.5 GiB converted to bytes")
+		require.Equal(t, int32(1000), biz.MaxCampaignSize, "limits without a field take the new-plan defaults")
+		require.Equal(t, int32(2), biz.MaxWebhookEndpoints)
 		requireAudit(t, e, audit.Filter{}, audit.PlanCreated, "ops@wagate.test")
 
 		// New tenants start on it.
@@ -139,6 +160,14 @@ func TestConsolePlans(t *testing.T) {
 		require.Equal(t, "Between 1 and 100,000.", r.TestID(t, "error-api_requests_per_minute"))
 		require.Equal(t, p, plans(t, e)[start.Name], "nothing changed")
 
+		// Limits of features that have no field yet keep their stored values through a save.
+		stored, err := e.Services.Tenants.Plan(t.Context(), p.ID)
+		require.NoError(t, err)
+		in := tenant.FromPlan(stored)
+		in.MaxCampaignSize, in.MaxWebhookEndpoints = 4321, 7
+		_, err = e.Services.Tenants.UpdatePlan(t.Context(), p.ID, in)
+		require.NoError(t, err)
+
 		good := planForm("Starter Plus")
 		good.Set("messages_per_day", "1234")
 		good.Set("default", "on")
@@ -146,6 +175,8 @@ func TestConsolePlans(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, r.StatusCode, r.Body)
 		got := plans(t, e)
 		require.Equal(t, int32(1234), got["Starter Plus"].MessagesPerDay)
+		require.Equal(t, int32(4321), got["Starter Plus"].MaxCampaignSize)
+		require.Equal(t, int32(7), got["Starter Plus"].MaxWebhookEndpoints)
 		require.True(t, got["Starter Plus"].IsDefault, "the default moved back")
 		require.False(t, got["Business"].IsDefault)
 		requireAudit(t, e, audit.Filter{}, audit.PlanUpdated, "ops@wagate.test")

@@ -25,7 +25,7 @@ type Tenant struct {
 	ID             uuid.UUID `json:"id" format:"uuid" doc:"The workspace's id." example:"01966b0e-6f3a-7cc1-9d2e-4b8f0a1c2d3e"`
 	Name           string    `json:"name" doc:"The workspace's name." example:"Acme Trading"`
 	Status         string    `json:"status" enum:"pending,active,suspended" doc:"active: works. pending: awaits an operator's approval. suspended: stopped by the operator." example:"active"`
-	Timezone       string    `json:"timezone" doc:"IANA time zone; daily quotas and schedules follow it." example:"Europe/Berlin"`
+	Timezone       string    `json:"timezone" doc:"IANA time zone; daily quotas follow it." example:"Europe/Berlin"`
 	DefaultCountry string    `json:"default_country" doc:"ISO 3166 country whose calling code numbers without one get." example:"DE"`
 	CreatedAt      time.Time `json:"created_at" doc:"When the workspace was created." example:"2025-05-01T09:30:00Z"`
 }
@@ -39,11 +39,11 @@ type Plan struct {
 	SendRatePerMinute     int32     `json:"send_rate_per_minute" doc:"The most messages one session sends in any minute." example:"20"`
 	SendDelayMinMs        int32     `json:"send_delay_min_ms" doc:"The shortest random pause between two sends of one session, in milliseconds." example:"1000"`
 	SendDelayMaxMs        int32     `json:"send_delay_max_ms" doc:"The longest random pause between two sends of one session, in milliseconds." example:"4000"`
-	MaxCampaignRecipients int32     `json:"max_campaign_recipients" doc:"The most recipients one bulk campaign may have." example:"1000"`
+	MaxCampaignRecipients int32     `json:"max_campaign_recipients" doc:"Not in use: this version has no bulk campaigns, and nothing reads this limit." example:"1000"`
 	MaxMediaBytes         int64     `json:"max_media_bytes" doc:"The largest media file one message may carry, in bytes." example:"16777216"`
 	StorageQuotaBytes     int64     `json:"storage_quota_bytes" doc:"How much media the workspace may keep stored, in bytes." example:"1073741824"`
 	APIRequestsPerMinute  int32     `json:"api_requests_per_minute" doc:"API requests a minute, for all of the workspace's keys together." example:"120"`
-	MaxWebhookEndpoints   int32     `json:"max_webhook_endpoints" doc:"How many webhook endpoints the workspace may register." example:"5"`
+	MaxWebhookEndpoints   int32     `json:"max_webhook_endpoints" doc:"Not in use: this version has no webhooks, and nothing reads this limit." example:"5"`
 }
 
 // Usage is what the workspace uses of its plan so far.
@@ -56,7 +56,7 @@ type Usage struct {
 type APIKey struct {
 	ID     uuid.UUID `json:"id" format:"uuid" doc:"The key's id." example:"01966b0f-2b3c-7d4e-9f50-6a7b8c9d0e1f"`
 	Name   string    `json:"name" doc:"The name the key was given in the portal." example:"Order system"`
-	Scopes []string  `json:"scopes" nullable:"false" enum:"read,send,manage" doc:"What the key may do: read (look), send (send messages), manage (sessions, webhooks)." example:"[\"read\",\"send\"]"`
+	Scopes []string  `json:"scopes" nullable:"false" enum:"read,send,manage" doc:"What the key may do: read (look), send (send messages), manage (create, pair, reconnect, log out and delete sessions)." example:"[\"read\",\"send\"]"`
 }
 
 type meOutput struct {

@@ -30,7 +30,7 @@ const tagMessages = "Messages"
 type Message struct {
 	ID        uuid.UUID     `json:"id" format:"uuid" doc:"The message's id." example:"01966b20-5e6f-7a80-9b1c-2d3e4f5a6b7c"`
 	SessionID uuid.UUID     `json:"session_id" format:"uuid" doc:"The session (WhatsApp number) it went out on or came in through." example:"01966b10-3c4d-7e5f-8a6b-7c8d9e0f1a2b"`
-	Direction string        `json:"direction" enum:"out,in" doc:"out: sent by the workspace (API, portal, campaign, schedule, or from the phone itself: see from_me). in: received." example:"out"`
+	Direction string        `json:"direction" enum:"out,in" doc:"out: sent by the workspace (API, portal, or from the phone itself: see from_me). in: received." example:"out"`
 	WAID      string        `json:"wa_id" doc:"WhatsApp's id of the message. Fixed when the message is accepted and kept on every retry; receipts and replies refer to it." example:"3EB0C767D26A1D5B8F2A"`
 	Chat      string        `json:"chat" doc:"The other side's WhatsApp address (JID): the recipient (out) or the chat (in). A person (…@s.whatsapp.net, or …@lid when WhatsApp hides the number) or a group (…@g.us)." example:"14155550123@s.whatsapp.net"`
 	Phone     string        `json:"phone" doc:"The other side's number in E.164 when known; empty for groups and for contacts known only by their LID." example:"+14155550123"`
@@ -230,7 +230,7 @@ func describe(op *huma.Operation, status int, description string, example any) {
 const sendDescription = `Accepts a message for sending and answers ` + "`202`" + ` with it (status ` + "`queued`, or `scheduled`" + ` with
 send_at) and a ` + "`Location`" + `. The message is stored before the answer, so an accepted message is never lost; it
 goes out through its session when the plan's pacing allows, and its status moves to sent, delivered and read.
-Follow it with GET /messages/{id} (or webhooks).
+Follow it with GET /messages/{id}.
 
 **What to send** follows from the fields: ` + "`media_id` or `media_url`" + ` (image, video, audio or document, by the
 file's content; ` + "`text`" + ` is its caption), ` + "`location`, `contact`" + `, or just ` + "`text`" + `.
@@ -487,7 +487,7 @@ func (h messageHandlers) file(ctx context.Context, tenantID uuid.UUID, b SendMes
 // service with a media_id that names no file: the service answers a replay before it validates,
 // and otherwise validates every field, so that an error on media_id alone means the rest is
 // right. It returns the replay, the errors of the other fields, or nil, nil to go on.
-// TODO(#5): a message.Service method that validates without storing would say this directly.
+// TODO(#9): a message.Service method that validates without storing would say this directly.
 func (h messageHandlers) precheck(ctx context.Context, tenantID uuid.UUID, req message.SendRequest, idem *message.Idempotency) (*acceptedOutput, error) {
 	req.MediaID = &uuid.Nil
 	acc, err := h.svc.Send(ctx, tenantID, req, idem)

@@ -34,7 +34,6 @@ func dashboardPage(u auth.CurrentUser, o tenant.Overview) dashboard.Page {
 		Plan: dashboard.Plan{
 			Name: p.Name, MaxSessions: p.MaxSessions, MessagesPerDay: p.MessagesPerDay, SendRatePerMinute: p.SendRatePerMinute,
 			APIRequestsPerMinute: p.ApiRequestsPerMinute, MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
-			MaxWebhookEndpoints: p.MaxWebhookEndpoints, MaxCampaignSize: p.MaxCampaignSize,
 		},
 	}
 }

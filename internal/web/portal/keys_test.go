@@ -27,6 +27,8 @@ func TestPortal_Keys(t *testing.T) {
 		require.Equal(t, 1, doc.Find(`[data-testid="key-scope-read"][checked]`).Length(), "read is ticked by default")
 		require.Equal(t, 1, doc.Find(`[data-testid="key-scope-send"][checked]`).Length(), "send is ticked by default")
 		require.Zero(t, doc.Find(`[data-testid="key-scope-manage"][checked]`).Length())
+		require.NotContains(t, strings.ToLower(doc.Find(`[data-testid="key-form"]`).Text()), "webhook",
+			"no scope offers what does not exist")
 	})
 
 	var secret, id string

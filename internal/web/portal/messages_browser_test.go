@@ -16,7 +16,7 @@ import (
 	"github.com/wagate/wagate/internal/whatsapp/simulator"
 )
 
-// TestMessages_InBrowser is the "done when" as a new user does it, in headless chromium:
+// TestMessages_InBrowser is sending from the portal as a new user does it, in headless chromium:
 // with a connected simulator session, send a text and then an image (a generated PNG, previewed
 // before sending) from the portal's form, and watch each message's page go queued → sent →
 // delivered → read without reloading; then see an inbound message appear in the log live. It keeps

@@ -3,6 +3,7 @@ package portal_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -56,10 +57,15 @@ func TestPortal_PagesRenderForOwner(t *testing.T) {
 		require.Equal(t, "2", r.TestID(t, "stat-members-value"))
 		require.Equal(t, "0", r.TestID(t, "stat-keys-value"))
 		require.NotEmpty(t, r.TestID(t, "plan-name"))
-		for _, l := range []string{"sessions", "messages", "send-rate", "api-rate", "media", "storage", "webhooks"} {
+		for _, l := range []string{"sessions", "messages", "send-rate", "api-rate", "media", "storage"} {
 			require.NotEmpty(t, r.TestID(t, "limit-"+l), l)
 		}
 		doc := r.Doc(t)
+		// Limits of features that do not exist yet are not shown.
+		require.Zero(t, doc.Find(`[data-testid="limit-webhooks"], [data-testid="limit-campaign"]`).Length())
+		main := strings.ToLower(doc.Find("main").Text())
+		require.NotContains(t, main, "webhook")
+		require.NotContains(t, main, "campaign")
 		require.Equal(t, "true", doc.Find(`[data-testid="step-invite"]`).AttrOr("data-done", ""), "a teammate joined")
 		require.Equal(t, "false", doc.Find(`[data-testid="step-key"]`).AttrOr("data-done", ""))
 		require.Equal(t, "/app/api-docs", doc.Find(`[data-testid="step-docs-link"]`).AttrOr("href", ""))
