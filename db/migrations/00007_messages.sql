@@ -1,5 +1,5 @@
 -- +goose Up
--- Messaging: media files, messages in both directions, the idempotency records of POSTs,
+-- Messaging (issue 5): media files, messages in both directions, the idempotency records of POSTs,
 -- the per-tenant daily quota counters, and the events outbox every status change writes into.
 
 -- media: a tenant's stored files (uploads, files fetched from a URL for a send, inbound media). The

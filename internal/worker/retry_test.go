@@ -9,8 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
-
-	"github.com/wagate/wagate/internal/message"
+	"github.com/wagate/wagate/internal/delivery"
 )
 
 // TestRetryDelay checks the wait a RetryError asks for is never cut short. Asynq stores a retry's due
@@ -31,8 +30,8 @@ func TestRetryDelay(t *testing.T) {
 			}
 			for _, after := range afters {
 				for _, err := range []error{
-					&message.RetryError{After: after, Reason: "pacing"},
-					fmt.Errorf("send task: %w", &message.RetryError{After: after, Failure: true, Reason: "wrapped"}),
+					&delivery.RetryError{After: after, Reason: "pacing"},
+					fmt.Errorf("send task: %w", &delivery.RetryError{After: after, Failure: true, Reason: "wrapped"}),
 				} {
 					start := time.Now()
 					d := retryDelay(3, err, task)
@@ -74,10 +73,10 @@ func TestIsFailure(t *testing.T) {
 	}{
 		{"PlainError", errors.New("boom"), true},
 		{"SkipRetry", fmt.Errorf("%w: bad payload", asynq.SkipRetry), true},
-		{"WaitAskedFor", &message.RetryError{After: time.Second, Reason: "pacing"}, false},
-		{"WrappedWait", fmt.Errorf("send task: %w", &message.RetryError{After: time.Second, Reason: "no holder"}), false},
-		{"RetryAfterFailure", &message.RetryError{After: time.Second, Failure: true, Reason: "send failed"}, true},
-		{"WrappedRetryAfterFailure", fmt.Errorf("x: %w", &message.RetryError{Failure: true}), true},
+		{"WaitAskedFor", &delivery.RetryError{After: time.Second, Reason: "pacing"}, false},
+		{"WrappedWait", fmt.Errorf("send task: %w", &delivery.RetryError{After: time.Second, Reason: "no holder"}), false},
+		{"RetryAfterFailure", &delivery.RetryError{After: time.Second, Failure: true, Reason: "send failed"}, true},
+		{"WrappedRetryAfterFailure", fmt.Errorf("x: %w", &delivery.RetryError{Failure: true}), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wagate/wagate/internal/dbtest"
+	"github.com/wagate/wagate/internal/delivery"
 	"github.com/wagate/wagate/internal/message"
 )
 
@@ -74,7 +75,7 @@ func TestServer_HandleMessages(t *testing.T) {
 		b := setup(t)
 		db := dbtest.Pool(t)
 		s := newServer(t, b.redisURL)
-		s.HandleMessages(message.NewDispatcher(db, nil, message.NewRouter(uuid.New(), nil, nil), message.DispatchConfig{}, nil))
+		s.HandleMessages(delivery.NewDispatcher(db, nil, delivery.NewRouter(uuid.New(), nil, nil), b.enq, message.NoObserver, delivery.DispatchConfig{}, nil))
 		start(t, s)
 		msgID := uuid.New()
 		require.NoError(t, b.enq.EnqueueSend(t.Context(), uuid.New(), msgID, message.QueueInteractive, time.Time{}))
@@ -136,7 +137,7 @@ func TestServer_Retry(t *testing.T) {
 		b := setup(t)
 		s := newServer(t, b.redisURL)
 		const wait = 1300 * time.Millisecond
-		runs := twoRuns(t, s, "test:wait", &message.RetryError{After: wait, Reason: "pacing"})
+		runs := twoRuns(t, s, "test:wait", &delivery.RetryError{After: wait, Reason: "pacing"})
 		start(t, s)
 		enqueueRaw(t, b.redisURL, asynq.NewTask("test:wait", nil, asynq.Queue(QueueSystem), asynq.MaxRetry(3)))
 
@@ -152,7 +153,7 @@ func TestServer_Retry(t *testing.T) {
 		b := setup(t)
 		s := newServer(t, b.redisURL)
 		const wait = 400 * time.Millisecond
-		runs := twoRuns(t, s, "test:fail", &message.RetryError{After: wait, Failure: true, Reason: "send failed"})
+		runs := twoRuns(t, s, "test:fail", &delivery.RetryError{After: wait, Failure: true, Reason: "send failed"})
 		start(t, s)
 		enqueueRaw(t, b.redisURL, asynq.NewTask("test:fail", nil, asynq.Queue(QueueSystem), asynq.MaxRetry(3)))
 
