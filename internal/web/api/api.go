@@ -34,7 +34,7 @@ const Prefix = "/api/v1"
 // + ".yaml") and downgraded to 3.0 ("-3.0.json", "-3.0.yaml") for tools that lack 3.1.
 const OpenAPIPath = Prefix + "/openapi.json"
 
-// Deps is what the API needs.
+// Deps is what the API needs; every field is required.
 type Deps struct {
 	Log     *slog.Logger
 	Keys    *auth.APIKeys
@@ -42,11 +42,11 @@ type Deps struct {
 	Limiter *ratelimit.Limiter
 	Version string
 	BaseURL string
-	// Sessions is the WhatsApp session service (nil: the session operations are still documented).
+	// Sessions is the WhatsApp session service.
 	Sessions *session.Service
 	// Messages is the message service: sends, the message log, groups and number checks.
 	Messages *message.Service
-	// Media is the media service: uploads, URL fetches, download links (nil: still documented).
+	// Media is the media service: uploads, URL fetches, download links.
 	Media *media.Service
 }
 

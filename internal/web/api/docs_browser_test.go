@@ -55,7 +55,8 @@ func TestDocsUI_InBrowser(t *testing.T) {
 	require.NoError(t, err)
 	base := "http://" + ln.Addr().String()
 	api.Register(app, api.Deps{Log: slog.New(slog.DiscardHandler), Keys: e.Services.APIKeys, Tenants: e.Services.Tenants,
-		Limiter: e.Services.Limiter, Version: "docs-test", BaseURL: base})
+		Limiter: e.Services.Limiter, Version: "docs-test", BaseURL: base, Sessions: e.Services.Sessions,
+		Messages: e.Services.Messages, Media: e.Services.Media})
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
 
