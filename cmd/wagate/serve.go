@@ -19,9 +19,8 @@ import (
 	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/config"
 	"github.com/wagate/wagate/internal/outbox"
-	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web"
-	"github.com/wagate/wagate/internal/whatsapp/simulator"
 	"github.com/wagate/wagate/internal/worker"
 )
 
@@ -101,9 +100,6 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	svc.Sessions = parts.Service
-	if sim, ok := parts.Connector.(*simulator.Connector); ok {
-		svc.Simulator = sim
-	}
 	keysDone := make(chan struct{})
 	go func() { defer close(keysDone); svc.APIKeys.Run(hbCtx) }()
 
@@ -112,7 +108,7 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 	if has(roles, roleHTTP) {
 		svc.Feed = outbox.NewFeed(pool, log, 0)
 		go svc.Feed.Run(hbCtx)
-		limit, err := bodyLimit(ctx, pool)
+		limit, err := bodyLimit(ctx, svc.Tenants)
 		if err != nil {
 			return err
 		}
@@ -122,7 +118,7 @@ func serveCmd(parent context.Context, args []string, stderr io.Writer) error {
 				"postgres": pool.Ping,
 				"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 			},
-			Services: svc, BaseURL: cfg.BaseURL.String(), Simulator: cfg.WADriver == "simulator",
+			Services: svc, BaseURL: cfg.BaseURL.String(),
 		})
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
@@ -191,10 +187,10 @@ func has(list []string, v string) bool {
 // plus room for the multipart envelope (Fiber reads whole bodies before any handler runs, so this is
 // the only early limit; each route checks its own, smaller one). Plans changed later take effect at
 // the next start.
-func bodyLimit(ctx context.Context, db store.DB) (int, error) {
-	largest, err := store.New(db).PlanMaxMediaBytes(ctx)
+func bodyLimit(ctx context.Context, tenants *tenant.Service) (int, error) {
+	largest, err := tenants.LargestMediaBytes(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("read plans' media limits: %w", err)
+		return 0, err
 	}
 	return max(4<<20, int(largest)+1<<20), nil
 }

@@ -15,7 +15,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wagate/wagate/db"
+	"github.com/wagate/wagate/internal/audit"
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/config"
 	"github.com/wagate/wagate/internal/mail"
 	"github.com/wagate/wagate/internal/ratelimit"
@@ -34,7 +36,8 @@ func newServices(cfg config.Config, pool *pgxpool.Pool, rdb *redis.Client, log *
 	pw := passwords(cfg, log)
 	throttle := auth.NewThrottle(rdb)
 	return web.Services{
-		DB:          pool,
+		Audit:       audit.NewLog(pool),
+		Instances:   cluster.NewDirectory(pool),
 		Users:       auth.NewService(pool, pw, throttle, keys, mailer, log, auth.Config{BaseURL: cfg.BaseURL.String()}),
 		Operators:   auth.NewOperators(pool, pw, throttle, keys, log),
 		APIKeys:     auth.NewAPIKeys(pool, log),

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wagate/wagate/internal/audit"
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/dbtest"
@@ -188,7 +189,8 @@ func New(t testing.TB, o *Opts) *Env {
 		Messages:    e.Messaging.Service,
 		Media:       mediaSvc,
 		Feed:        feed,
-		DB:          pool,
+		Audit:       audit.NewLog(pool),
+		Instances:   cluster.NewDirectory(pool),
 		Users:       auth.NewService(pool, pw, throttle, keys, mailer, log, auth.Config{BaseURL: base}),
 		Operators:   auth.NewOperators(pool, pw, throttle, keys, log),
 		APIKeys:     auth.NewAPIKeys(pool, log),
@@ -197,9 +199,8 @@ func New(t testing.TB, o *Opts) *Env {
 		Limiter:     ratelimit.New(rdb),
 		MailEnabled: mailEnabled,
 		Sessions:    session.NewService(pool, conn, bus, log),
-		Simulator:   sim,
 	}
-	e.Server = web.New(web.Deps{Log: log, Version: "webtest", Services: e.Services, BaseURL: base, Simulator: sim != nil,
+	e.Server = web.New(web.Deps{Log: log, Version: "webtest", Services: e.Services, BaseURL: base,
 		Checks: map[string]web.Check{"postgres": pool.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
 	go func() { _ = e.Server.App.Listener(ln) }()
 	t.Cleanup(func() { _ = e.Server.Shutdown(5 * time.Second) })
