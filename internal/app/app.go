@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wagate/wagate/internal/audit"
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/config"
@@ -33,7 +34,6 @@ import (
 	"github.com/wagate/wagate/internal/ratelimit"
 	"github.com/wagate/wagate/internal/secret"
 	"github.com/wagate/wagate/internal/session"
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web"
 	"github.com/wagate/wagate/internal/whatsapp"
@@ -229,7 +229,8 @@ func (a *App) buildServices(ctx context.Context) error {
 	}
 	bus := cluster.NewPubSub(a.Redis)
 	a.Services = web.Services{
-		DB:          pool,
+		Audit:       audit.NewLog(pool),
+		Instances:   cluster.NewDirectory(pool),
 		Users:       auth.NewService(pool, pw, throttle, keys, mailer, log, auth.Config{BaseURL: cfg.BaseURL.String()}),
 		Operators:   auth.NewOperators(pool, pw, throttle, keys, log),
 		APIKeys:     auth.NewAPIKeys(pool, log),
@@ -241,9 +242,6 @@ func (a *App) buildServices(ctx context.Context) error {
 		Messages: message.NewService(pool, message.Deps{Enqueuer: a.enq, Media: message.MediaStore(mediaSvc),
 			Holders: a.Router, Pacer: pacer, Observer: obs}, message.Config{Expiry: cfg.MessageExpiry}, log),
 		Media: mediaSvc,
-	}
-	if sim, ok := a.Connector.(*simulator.Connector); ok {
-		a.Services.Simulator = sim
 	}
 	return nil
 }
@@ -319,7 +317,7 @@ func (a *App) buildRoles(ctx context.Context) error {
 	if a.Has(RoleHTTP) {
 		a.Feed = outbox.NewFeed(pool, log, tun.FeedPoll)
 		a.Services.Feed = a.Feed
-		limit, err := bodyLimit(ctx, pool)
+		limit, err := bodyLimit(ctx, a.Services.Tenants)
 		if err != nil {
 			return err
 		}
@@ -329,7 +327,7 @@ func (a *App) buildRoles(ctx context.Context) error {
 				"postgres": pool.Ping,
 				"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 			},
-			Services: a.Services, BaseURL: cfg.BaseURL.String(), Simulator: cfg.WADriver == "simulator" || a.Services.Simulator != nil,
+			Services: a.Services, BaseURL: cfg.BaseURL.String(),
 		})
 	}
 	return nil
@@ -459,10 +457,10 @@ func openPool(ctx context.Context, url string, size int32) (*pgxpool.Pool, error
 // plus room for the multipart envelope (Fiber reads whole bodies before any handler runs, so this is
 // the only early limit; each route checks its own, smaller one). Plans changed later take effect at
 // the next start.
-func bodyLimit(ctx context.Context, db store.DB) (int, error) {
-	largest, err := store.New(db).PlanMaxMediaBytes(ctx)
+func bodyLimit(ctx context.Context, tenants *tenant.Service) (int, error) {
+	largest, err := tenants.LargestMediaBytes(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("read plans' media limits: %w", err)
+		return 0, err
 	}
 	return max(4<<20, int(largest)+1<<20), nil
 }

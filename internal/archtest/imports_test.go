@@ -38,6 +38,34 @@ var allowed = map[string][]string{
 	module + "/static":          {"views/", "internal/web"},
 }
 
+// forbidden lists imports that packages under from must not make directly, except the packages
+// in except. The web layer sees the domain services' own types, never sqlc rows, and reaches the
+// simulator's "Simulate scan" through session.Service; its test harness may use both.
+var forbidden = []struct {
+	imp, from string
+	except    []string
+}{
+	{module + "/internal/store", "internal/web", []string{"internal/web/webtest"}},
+	{module + "/internal/whatsapp/simulator", "internal/web", []string{"internal/web/webtest"}},
+}
+
+// forbids reports whether from may not import imp under the forbidden rules.
+func forbids(from, imp string) bool {
+	for _, f := range forbidden {
+		if !hasPrefixPath(imp, f.imp) || !hasPrefixPath(from, f.from) {
+			continue
+		}
+		excepted := false
+		for _, e := range f.except {
+			excepted = excepted || hasPrefixPath(from, e)
+		}
+		if !excepted {
+			return true
+		}
+	}
+	return false
+}
+
 // domain packages never reach up to a transport (STYLE.md §1).
 var domain = []string{"tenant", "auth", "session", "message", "delivery", "campaign", "schedule", "webhook", "media", "ratelimit", "cluster", "store", "whatsapp"}
 
@@ -102,6 +130,11 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 		}
+		for _, imp := range p.Imports {
+			if forbids(from, imp) {
+				t.Errorf("%s imports %s: the web layer reaches data and the simulator through the domain services only", from, rel(imp))
+			}
+		}
 		for _, d := range domain {
 			if !hasPrefixPath(from, "internal/"+d) {
 				continue
@@ -132,4 +165,26 @@ func TestImportRules_CatchesViolation(t *testing.T) {
 	require.False(t, ok)
 	require.True(t, hasPrefixPath("internal/web/portal", "internal/web"))
 	require.False(t, hasPrefixPath("internal/webhook", "internal/web"), "webhook is not under web")
+}
+
+// TestImportRules_Forbidden checks the web layer's forbidden imports, and that its test harness
+// stays free to use them.
+func TestImportRules_Forbidden(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		from, imp string
+		want      bool
+	}{
+		{"internal/web", module + "/internal/store", true},
+		{"internal/web/portal", module + "/internal/store", true},
+		{"internal/web/admin", module + "/internal/whatsapp/simulator", true},
+		{"internal/web/webtest", module + "/internal/store", false},
+		{"internal/web/webtest", module + "/internal/whatsapp/simulator", false},
+		{"internal/webhook", module + "/internal/store", false},
+		{"internal/session", module + "/internal/store", false},
+		{"internal/web/portal", module + "/internal/session", false},
+		{"internal/web/portal", module + "/internal/whatsapp", false},
+	} {
+		require.Equal(t, tc.want, forbids(tc.from, tc.imp), "%s → %s", tc.from, tc.imp)
+	}
 }

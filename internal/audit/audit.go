@@ -177,6 +177,25 @@ func nilIfEmpty(s string) *string {
 	return &s
 }
 
+// Log reads the audit log for the pages that show it: a tenant's own entries, and every entry for
+// operators.
+type Log struct {
+	db store.DBTX
+}
+
+// NewLog returns the audit log reader on db.
+func NewLog(db store.DBTX) *Log { return &Log{db: db} }
+
+// ListForTenant lists a tenant's own entries.
+func (l *Log) ListForTenant(ctx context.Context, tenantID uuid.UUID, f Filter) (Page, error) {
+	return ListForTenant(ctx, l.db, tenantID, f)
+}
+
+// ListAll lists every entry, for operators.
+func (l *Log) ListAll(ctx context.Context, f Filter) (Page, error) {
+	return ListAll(ctx, l.db, f)
+}
+
 // ListForTenant lists a tenant's own entries.
 func ListForTenant(ctx context.Context, db store.DBTX, tenantID uuid.UUID, f Filter) (Page, error) {
 	n := limitOf(f)

@@ -127,6 +127,27 @@ func NewAPIKeys(db store.DB, log *slog.Logger) *APIKeys {
 	return &APIKeys{db: db, log: log, cache: map[string]cachedKey{}, used: map[uuid.UUID]time.Time{}}
 }
 
+// APIKey is one of a tenant's API keys. Only a hash of its secret is kept, and it stays here.
+type APIKey struct {
+	ID             uuid.UUID
+	TenantID       uuid.UUID
+	Name           string
+	Prefix         string // the start of the secret, to recognise the key by
+	Scopes         []string
+	SessionIDs     []uuid.UUID // nil: every session
+	CreatedBy      *uuid.UUID
+	CreatedByEmail string // set in List's listing
+	CreatedAt      time.Time
+	LastUsedAt     *time.Time
+	RevokedAt      *time.Time
+}
+
+// apiKeyOf is the one conversion of an api_keys row.
+func apiKeyOf(r store.ApiKey) APIKey {
+	return APIKey{ID: r.ID, TenantID: r.TenantID, Name: r.Name, Prefix: r.Prefix, Scopes: r.Scopes, SessionIDs: r.SessionIds,
+		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt}
+}
+
 // CreateKeyInput is the new-key form.
 type CreateKeyInput struct {
 	Name   string
@@ -135,7 +156,7 @@ type CreateKeyInput struct {
 
 // Created is a new key; Secret is shown once and never stored.
 type Created struct {
-	Key    store.ApiKey
+	Key    APIKey
 	Secret string
 }
 
@@ -169,7 +190,7 @@ func (a *APIKeys) Create(ctx context.Context, actor CurrentUser, in CreateKeyInp
 		if err != nil {
 			return fmt.Errorf("insert key: %w", err)
 		}
-		out = Created{Key: k, Secret: raw}
+		out = Created{Key: apiKeyOf(k), Secret: raw}
 		return audit.Record(ctx, q, audit.Entry{TenantID: &actor.TenantID, Action: audit.APIKeyCreated, TargetType: "api_key",
 			TargetID: k.ID.String(), Details: map[string]any{"name": k.Name, "prefix": k.Prefix, "scopes": scopes}})
 	})
@@ -177,12 +198,18 @@ func (a *APIKeys) Create(ctx context.Context, actor CurrentUser, in CreateKeyInp
 }
 
 // List lists the tenant's keys, live ones first.
-func (a *APIKeys) List(ctx context.Context, tenantID uuid.UUID) ([]store.APIKeyListByTenantRow, error) {
+func (a *APIKeys) List(ctx context.Context, tenantID uuid.UUID) ([]APIKey, error) {
 	rows, err := store.New(a.db).APIKeyListByTenant(ctx, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
-	return rows, nil
+	out := make([]APIKey, len(rows))
+	for i, r := range rows {
+		out[i] = apiKeyOf(store.ApiKey{ID: r.ID, TenantID: r.TenantID, Name: r.Name, Prefix: r.Prefix, Scopes: r.Scopes,
+			SessionIds: r.SessionIds, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt})
+		out[i].CreatedByEmail = r.CreatedByEmail
+	}
+	return out, nil
 }
 
 // Revoke ends a key. Other instances stop accepting it within keyCacheTTL.

@@ -126,20 +126,20 @@ func WithUser(ctx context.Context, u CurrentUser) context.Context {
 	return context.WithValue(ctx, userKey, u)
 }
 
-// User returns the logged-in user, if any.
-func User(ctx context.Context) (CurrentUser, bool) {
+// UserFrom returns the logged-in user, if any.
+func UserFrom(ctx context.Context) (CurrentUser, bool) {
 	u, ok := ctx.Value(userKey).(CurrentUser)
 	return u, ok
 }
 
 // WithOperator returns ctx carrying the logged-in operator.
-func WithOperator(ctx context.Context, o store.Operator) context.Context {
+func WithOperator(ctx context.Context, o Operator) context.Context {
 	return context.WithValue(ctx, operatorKey, o)
 }
 
-// Operator returns the logged-in operator, if any.
-func Operator(ctx context.Context) (store.Operator, bool) {
-	o, ok := ctx.Value(operatorKey).(store.Operator)
+// OperatorFrom returns the logged-in operator, if any.
+func OperatorFrom(ctx context.Context) (Operator, bool) {
+	o, ok := ctx.Value(operatorKey).(Operator)
 	return o, ok
 }
 

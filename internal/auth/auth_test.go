@@ -285,14 +285,16 @@ func TestService_TOTP(t *testing.T) {
 	require.NoError(t, b.users.EnableTOTP(ctx, owner.User, setup.Secret, code))
 
 	u := mustCurrent(t, ctx, b, owner.ID)
-	require.NotNil(t, u.TotpEnabledAt)
-	require.NotContains(t, string(u.TotpSecret), setup.Secret, "stored encrypted")
+	require.NotNil(t, u.TOTPEnabledAt)
+	row, err := store.New(b.pool).UserGet(ctx, store.UserGetParams{TenantID: owner.TenantID, ID: owner.ID})
+	require.NoError(t, err)
+	require.NotContains(t, string(row.TotpSecret), setup.Secret, "stored encrypted")
 	code, _ = totp.GenerateCode(setup.Secret, time.Now())
 	require.NoError(t, b.users.VerifyTOTP(ctx, u.User, code))
 	require.ErrorIs(t, b.users.VerifyTOTP(ctx, u.User, code), auth.ErrInvalidCode, "a code works once")
 	require.ErrorIs(t, b.users.VerifyTOTP(ctx, u.User, "123456"), auth.ErrInvalidCode)
 	require.NoError(t, b.users.DisableTOTP(ctx, u.User, "correct horse battery"))
-	require.Nil(t, mustCurrent(t, ctx, b, owner.ID).TotpEnabledAt)
+	require.Nil(t, mustCurrent(t, ctx, b, owner.ID).TOTPEnabledAt)
 }
 
 func TestAPIKeys(t *testing.T) {

@@ -15,8 +15,26 @@ import (
 
 // Team is a tenant's members and open invitations.
 type Team struct {
-	Members     []store.User
-	Invitations []store.InvitationListOpenRow
+	Members     []User
+	Invitations []Invitation
+}
+
+// Invitation is an invitation to join a tenant. Its token is known only to the link.
+type Invitation struct {
+	ID             uuid.UUID
+	TenantID       uuid.UUID
+	Email          string
+	Role           string
+	InvitedBy      *uuid.UUID
+	InvitedByEmail string // set in Team's listing
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// invitationOf is the one conversion of an invitations row.
+func invitationOf(r store.Invitation) Invitation {
+	return Invitation{ID: r.ID, TenantID: r.TenantID, Email: r.Email, Role: r.Role, InvitedBy: r.InvitedBy,
+		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
 }
 
 // Team lists the tenant's members and open invitations.
@@ -30,13 +48,22 @@ func (s *Service) Team(ctx context.Context, tenantID uuid.UUID) (Team, error) {
 	if err != nil {
 		return Team{}, fmt.Errorf("list invitations: %w", err)
 	}
-	return Team{Members: members, Invitations: inv}, nil
+	t := Team{Members: make([]User, len(members)), Invitations: make([]Invitation, len(inv))}
+	for i, m := range members {
+		t.Members[i] = userOf(m)
+	}
+	for i, r := range inv {
+		t.Invitations[i] = invitationOf(store.Invitation{ID: r.ID, TenantID: r.TenantID, Email: r.Email, Role: r.Role,
+			InvitedBy: r.InvitedBy, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt})
+		t.Invitations[i].InvitedByEmail = r.InvitedByEmail
+	}
+	return t, nil
 }
 
 // Invited is a new invitation and its link. The link is shown to the inviter when no mail is
 // configured; otherwise it is mailed.
 type Invited struct {
-	Invitation store.Invitation
+	Invitation Invitation
 	Link       string
 	Mailed     bool
 }
@@ -72,7 +99,7 @@ func (s *Service) Invite(ctx context.Context, actor CurrentUser, email, role str
 		if err != nil {
 			return fmt.Errorf("insert invitation: %w", err)
 		}
-		out = Invited{Invitation: inv, Link: s.cfg.BaseURL + "/invite/" + tok}
+		out = Invited{Invitation: invitationOf(inv), Link: s.cfg.BaseURL + "/invite/" + tok}
 		return audit.Record(ctx, q, audit.Entry{TenantID: &actor.TenantID, Action: audit.MemberInvited, TargetType: "invitation",
 			TargetID: inv.ID.String(), Details: map[string]any{"email": email, "role": role}})
 	})
@@ -112,28 +139,28 @@ func (s *Service) Invitation(ctx context.Context, tok string) (InvitationInfo, e
 }
 
 // AcceptInvitation creates the invitee's account in the inviting tenant.
-func (s *Service) AcceptInvitation(ctx context.Context, tok, name, password string) (store.User, error) {
+func (s *Service) AcceptInvitation(ctx context.Context, tok, name, password string) (User, error) {
 	row, err := store.New(s.db).InvitationGetByToken(ctx, hashToken(tok))
 	if store.IsNotFound(err) {
-		return store.User{}, ErrInvalidLink
+		return User{}, ErrInvalidLink
 	} else if err != nil {
-		return store.User{}, fmt.Errorf("get invitation: %w", err)
+		return User{}, fmt.Errorf("get invitation: %w", err)
 	}
 	inv := row.Invitation
 	if err := s.limitClient(ctx, "invite-accept", 20); err != nil {
-		return store.User{}, err
+		return User{}, err
 	}
 	var c validate.Checker
 	c.Required("name", name, 100)
 	CheckNewPassword(&c, "password", password, inv.Email)
 	if err := c.Err(); err != nil {
-		return store.User{}, err
+		return User{}, err
 	}
 	hash, err := s.pw.Hash(ctx, password)
 	if err != nil {
-		return store.User{}, err
+		return User{}, err
 	}
-	var u store.User
+	var u User
 	err = store.WithTx(ctx, s.db, func(q *store.Queries) error {
 		n, err := q.InvitationAccept(ctx, store.InvitationAcceptParams{TenantID: inv.TenantID, ID: inv.ID})
 		if err != nil {
@@ -142,13 +169,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, tok, name, password stri
 		if n == 0 {
 			return ErrInvalidLink
 		}
-		u, err = q.UserInsert(ctx, store.UserInsertParams{ID: newID(), TenantID: inv.TenantID, Email: inv.Email,
+		row, err := q.UserInsert(ctx, store.UserInsertParams{ID: newID(), TenantID: inv.TenantID, Email: inv.Email,
 			Name: strings.TrimSpace(name), Role: inv.Role, PasswordHash: hash})
 		if store.IsUniqueViolation(err, "users_email_key") {
 			return validate.Field("email", "This address already has a Wagate account.")
 		} else if err != nil {
 			return fmt.Errorf("insert member: %w", err)
 		}
+		u = userOf(row)
 		return audit.RecordAs(ctx, q, actorUser(ctx, u), audit.Entry{TenantID: &inv.TenantID, Action: audit.MemberJoined,
 			TargetType: "user", TargetID: u.ID.String(), Details: map[string]any{"role": inv.Role}})
 	})

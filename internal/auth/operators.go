@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -28,13 +29,34 @@ type Operators struct {
 	log      *slog.Logger
 }
 
+// Operator is one of the platform's staff. Its password hash and two-factor secret stay inside
+// this package.
+type Operator struct {
+	ID                uuid.UUID
+	Email             string
+	Name              string
+	TOTPEnabledAt     *time.Time // nil until two-factor is set up
+	PasswordChangedAt time.Time  // logins made before it are void (StillValid)
+	LastLoginAt       *time.Time
+	CreatedAt         time.Time
+
+	passwordHash string
+	totpSecret   []byte // sealed (sealTOTP)
+}
+
+// operatorOf is the one conversion of an operators row.
+func operatorOf(r store.Operator) Operator {
+	return Operator{ID: r.ID, Email: r.Email, Name: r.Name, TOTPEnabledAt: r.TotpEnabledAt, PasswordChangedAt: r.PasswordChangedAt,
+		LastLoginAt: r.LastLoginAt, CreatedAt: r.CreatedAt, passwordHash: r.PasswordHash, totpSecret: r.TotpSecret}
+}
+
 // NewOperators wires the operator service.
 func NewOperators(db store.DB, pw *Passwords, throttle *Throttle, keys *secret.Keys, log *slog.Logger) *Operators {
 	return &Operators{db: db, pw: pw, throttle: throttle, keys: keys, log: log}
 }
 
 // Create adds an operator (from `wagate admin create` or ADMIN_EMAIL at first start).
-func (o *Operators) Create(ctx context.Context, email, name, password string) (store.Operator, error) {
+func (o *Operators) Create(ctx context.Context, email, name, password string) (Operator, error) {
 	email = validate.NormalizeEmail(email)
 	if strings.TrimSpace(name) == "" {
 		name = strings.Split(email, "@")[0]
@@ -44,13 +66,13 @@ func (o *Operators) Create(ctx context.Context, email, name, password string) (s
 	c.Required("name", name, 100)
 	CheckNewPassword(&c, "password", password, email)
 	if err := c.Err(); err != nil {
-		return store.Operator{}, err
+		return Operator{}, err
 	}
 	hash, err := o.pw.Hash(ctx, password)
 	if err != nil {
-		return store.Operator{}, err
+		return Operator{}, err
 	}
-	var out store.Operator
+	var out Operator
 	err = store.WithTx(ctx, o.db, func(q *store.Queries) error {
 		op, err := q.OperatorInsert(ctx, store.OperatorInsertParams{ID: newID(), Email: email, Name: strings.TrimSpace(name), PasswordHash: hash})
 		if store.IsUniqueViolation(err, "operators_email_key") {
@@ -58,7 +80,7 @@ func (o *Operators) Create(ctx context.Context, email, name, password string) (s
 		} else if err != nil {
 			return fmt.Errorf("insert operator: %w", err)
 		}
-		out = op
+		out = operatorOf(op)
 		return audit.Record(ctx, q, audit.Entry{Action: audit.OperatorCreated, TargetType: "operator", TargetID: op.ID.String(), Details: map[string]any{"email": email}})
 	})
 	return out, err
@@ -88,26 +110,27 @@ func (o *Operators) Bootstrap(ctx context.Context, email, password string) (bool
 	return true, nil
 }
 
-func actorOperator(ctx context.Context, op store.Operator) audit.Actor {
+func actorOperator(ctx context.Context, op Operator) audit.Actor {
 	a := audit.ActorFrom(ctx)
 	a.Type, a.ID, a.Email = audit.ActorOperator, &op.ID, op.Email
 	return a
 }
 
 // Authenticate checks an operator's email and password, throttled like tenant users.
-func (o *Operators) Authenticate(ctx context.Context, email, password string) (store.Operator, error) {
+func (o *Operators) Authenticate(ctx context.Context, email, password string) (Operator, error) {
 	email = validate.NormalizeEmail(email)
 	ip := audit.ActorFrom(ctx).IP
 	if err := o.throttle.Check(ctx, ScopeOperators, email, ip); err != nil {
-		return store.Operator{}, err
+		return Operator{}, err
 	}
-	op, err := store.New(o.db).OperatorGetByEmail(ctx, email)
+	row, err := store.New(o.db).OperatorGetByEmail(ctx, email)
 	if err != nil && !store.IsNotFound(err) {
-		return store.Operator{}, fmt.Errorf("look up operator: %w", err)
+		return Operator{}, fmt.Errorf("look up operator: %w", err)
 	}
-	ok, verr := o.pw.Verify(ctx, password, op.PasswordHash)
+	op := operatorOf(row)
+	ok, verr := o.pw.Verify(ctx, password, op.passwordHash)
 	if verr != nil {
-		return store.Operator{}, verr
+		return Operator{}, verr
 	}
 	if !ok {
 		_ = o.throttle.Fail(ctx, ScopeOperators, email, ip)
@@ -119,29 +142,29 @@ func (o *Operators) Authenticate(ctx context.Context, email, password string) (s
 		if err := audit.RecordAs(ctx, store.New(o.db), a, audit.Entry{Action: audit.OperatorLoginFailed}); err != nil {
 			o.log.ErrorContext(ctx, "audit failed operator login", "err", err)
 		}
-		return store.Operator{}, ErrInvalidCredentials
+		return Operator{}, ErrInvalidCredentials
 	}
 	_ = o.throttle.Succeed(ctx, ScopeOperators, email)
 	return op, nil
 }
 
 // Get loads an operator.
-func (o *Operators) Get(ctx context.Context, id uuid.UUID) (store.Operator, error) {
-	op, err := store.New(o.db).OperatorGet(ctx, id)
+func (o *Operators) Get(ctx context.Context, id uuid.UUID) (Operator, error) {
+	row, err := store.New(o.db).OperatorGet(ctx, id)
 	if store.IsNotFound(err) {
-		return op, ErrNotFound
+		return Operator{}, ErrNotFound
 	} else if err != nil {
-		return op, fmt.Errorf("get operator: %w", err)
+		return Operator{}, fmt.Errorf("get operator: %w", err)
 	}
-	return op, nil
+	return operatorOf(row), nil
 }
 
 // VerifyTOTP checks an operator's second factor.
-func (o *Operators) VerifyTOTP(ctx context.Context, op store.Operator, code string) error {
-	if op.TotpEnabledAt == nil {
+func (o *Operators) VerifyTOTP(ctx context.Context, op Operator, code string) error {
+	if op.TOTPEnabledAt == nil {
 		return ErrInvalidCode
 	}
-	err := o.throttle.checkTOTP(ctx, o.keys, "operators", op.ID, op.TotpSecret, code)
+	err := o.throttle.checkTOTP(ctx, o.keys, "operators", op.ID, op.totpSecret, code)
 	if errors.Is(err, ErrInvalidCode) {
 		if aerr := audit.RecordAs(ctx, store.New(o.db), actorOperator(ctx, op), audit.Entry{Action: audit.Operator2FAFailed}); aerr != nil {
 			o.log.ErrorContext(ctx, "audit failed two-factor code", "err", aerr)
@@ -151,7 +174,7 @@ func (o *Operators) VerifyTOTP(ctx context.Context, op store.Operator, code stri
 }
 
 // EnableTOTP turns two-factor on once code proves the authenticator holds setupSecret.
-func (o *Operators) EnableTOTP(ctx context.Context, op store.Operator, setupSecret, code string) error {
+func (o *Operators) EnableTOTP(ctx context.Context, op Operator, setupSecret, code string) error {
 	if !validCode(code, setupSecret) {
 		return validate.Field("code", "That code does not match. Check the time on your phone and try the current code.")
 	}
@@ -168,7 +191,7 @@ func (o *Operators) EnableTOTP(ctx context.Context, op store.Operator, setupSecr
 }
 
 // RecordLogin notes a completed operator login.
-func (o *Operators) RecordLogin(ctx context.Context, op store.Operator) error {
+func (o *Operators) RecordLogin(ctx context.Context, op Operator) error {
 	return store.WithTx(ctx, o.db, func(q *store.Queries) error {
 		if err := q.OperatorSetLastLogin(ctx, op.ID); err != nil {
 			return fmt.Errorf("set last login: %w", err)
@@ -178,6 +201,6 @@ func (o *Operators) RecordLogin(ctx context.Context, op store.Operator) error {
 }
 
 // RecordLogout notes an operator's logout.
-func (o *Operators) RecordLogout(ctx context.Context, op store.Operator) error {
+func (o *Operators) RecordLogout(ctx context.Context, op Operator) error {
 	return audit.RecordAs(ctx, store.New(o.db), actorOperator(ctx, op), audit.Entry{Action: audit.OperatorLogout})
 }

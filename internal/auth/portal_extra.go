@@ -11,25 +11,25 @@ import (
 
 // Member returns one member of the tenant; ErrNotFound when there is no such member in it (another
 // tenant's user included).
-func (s *Service) Member(ctx context.Context, tenantID, userID uuid.UUID) (store.User, error) {
+func (s *Service) Member(ctx context.Context, tenantID, userID uuid.UUID) (User, error) {
 	u, err := store.New(s.db).UserGet(ctx, store.UserGetParams{TenantID: tenantID, ID: userID})
 	if store.IsNotFound(err) {
-		return store.User{}, ErrNotFound
+		return User{}, ErrNotFound
 	} else if err != nil {
-		return store.User{}, fmt.Errorf("get member: %w", err)
+		return User{}, fmt.Errorf("get member: %w", err)
 	}
-	return u, nil
+	return userOf(u), nil
 }
 
 // Get returns one of the tenant's keys; ErrNotFound when it is not the tenant's.
-func (a *APIKeys) Get(ctx context.Context, tenantID, id uuid.UUID) (store.ApiKey, error) {
+func (a *APIKeys) Get(ctx context.Context, tenantID, id uuid.UUID) (APIKey, error) {
 	k, err := store.New(a.db).APIKeyGet(ctx, store.APIKeyGetParams{TenantID: tenantID, ID: id})
 	if store.IsNotFound(err) {
-		return store.ApiKey{}, ErrNotFound
+		return APIKey{}, ErrNotFound
 	} else if err != nil {
-		return store.ApiKey{}, fmt.Errorf("get key: %w", err)
+		return APIKey{}, fmt.Errorf("get key: %w", err)
 	}
-	return k, nil
+	return apiKeyOf(k), nil
 }
 
 // CanRevokeKey reports whether actor may revoke a key created by createdBy: owners and admins any

@@ -102,11 +102,11 @@ func (t *Throttle) checkTOTP(ctx context.Context, keys *secret.Keys, table strin
 }
 
 // VerifyTOTP checks a user's second factor at login; a wrong code is audited.
-func (s *Service) VerifyTOTP(ctx context.Context, u store.User, code string) error {
-	if u.TotpEnabledAt == nil {
+func (s *Service) VerifyTOTP(ctx context.Context, u User, code string) error {
+	if u.TOTPEnabledAt == nil {
 		return nil
 	}
-	err := s.throttle.checkTOTP(ctx, s.keys, "users", u.ID, u.TotpSecret, code)
+	err := s.throttle.checkTOTP(ctx, s.keys, "users", u.ID, u.totpSecret, code)
 	if errors.Is(err, ErrInvalidCode) {
 		if aerr := audit.RecordAs(ctx, store.New(s.db), actorUser(ctx, u), audit.Entry{TenantID: &u.TenantID, Action: audit.User2FAFailed}); aerr != nil {
 			s.log.ErrorContext(ctx, "audit failed two-factor code", "err", aerr)
@@ -116,7 +116,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, u store.User, code string) err
 }
 
 // EnableTOTP turns two-factor on for u once code proves the authenticator holds setupSecret.
-func (s *Service) EnableTOTP(ctx context.Context, u store.User, setupSecret, code string) error {
+func (s *Service) EnableTOTP(ctx context.Context, u User, setupSecret, code string) error {
 	if !validCode(code, setupSecret) {
 		return validate.Field("code", "That code does not match. Check the time on your phone and try the current code.")
 	}
@@ -133,7 +133,7 @@ func (s *Service) EnableTOTP(ctx context.Context, u store.User, setupSecret, cod
 }
 
 // DisableTOTP turns two-factor off after checking the password.
-func (s *Service) DisableTOTP(ctx context.Context, u store.User, password string) error {
+func (s *Service) DisableTOTP(ctx context.Context, u User, password string) error {
 	ok, err := s.recheckPassword(ctx, u, password)
 	if err != nil {
 		return err

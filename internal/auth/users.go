@@ -17,9 +17,33 @@ import (
 // ScopeUsers is the throttle scope of tenant users' logins.
 const ScopeUsers = "user"
 
+// User is a tenant's user account. Its password hash and two-factor secret stay inside this
+// package: the services that need them take the User back.
+type User struct {
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	Email             string
+	Name              string
+	Role              string
+	TOTPEnabledAt     *time.Time // nil while two-factor is off
+	PasswordChangedAt time.Time  // logins made before it are void (StillValid)
+	LastLoginAt       *time.Time
+	CreatedAt         time.Time
+
+	passwordHash string
+	totpSecret   []byte // sealed (sealTOTP)
+}
+
+// userOf is the one conversion of a users row.
+func userOf(r store.User) User {
+	return User{ID: r.ID, TenantID: r.TenantID, Email: r.Email, Name: r.Name, Role: r.Role, TOTPEnabledAt: r.TotpEnabledAt,
+		PasswordChangedAt: r.PasswordChangedAt, LastLoginAt: r.LastLoginAt, CreatedAt: r.CreatedAt,
+		passwordHash: r.PasswordHash, totpSecret: r.TotpSecret}
+}
+
 // CurrentUser is a logged-in user with what every page needs of their tenant.
 type CurrentUser struct {
-	store.User
+	User
 	TenantStatus    string
 	TenantName      string
 	SuspendedReason string
@@ -38,7 +62,7 @@ type SignupInput struct {
 
 // Signup creates a tenant and its owner. In approval mode the tenant starts pending; in invite mode
 // nobody may sign up.
-func (s *Service) Signup(ctx context.Context, in SignupInput) (store.User, store.Tenant, error) {
+func (s *Service) Signup(ctx context.Context, in SignupInput) (User, tenant.Tenant, error) {
 	in.Email = validate.NormalizeEmail(in.Email)
 	var c validate.Checker
 	c.Required("company", in.Company, 100)
@@ -46,40 +70,41 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (store.User, store
 	c.Email("email", in.Email)
 	CheckNewPassword(&c, "password", in.Password, in.Email)
 	if err := c.Err(); err != nil {
-		return store.User{}, store.Tenant{}, err
+		return User{}, tenant.Tenant{}, err
 	}
 	// Each sign-up costs an argon2id hash and creates a tenant: a few an hour per address is plenty.
 	if err := s.limitClient(ctx, "signup", 10); err != nil {
-		return store.User{}, store.Tenant{}, err
+		return User{}, tenant.Tenant{}, err
 	}
 	mode, err := tenant.NewService(s.db).SignupMode(ctx)
 	if err != nil {
-		return store.User{}, store.Tenant{}, err
+		return User{}, tenant.Tenant{}, err
 	}
 	if mode == tenant.SignupInvite {
-		return store.User{}, store.Tenant{}, ErrSignupClosed
+		return User{}, tenant.Tenant{}, ErrSignupClosed
 	}
 	hash, err := s.pw.Hash(ctx, in.Password)
 	if err != nil {
-		return store.User{}, store.Tenant{}, err
+		return User{}, tenant.Tenant{}, err
 	}
 	status := tenant.StatusActive
 	if mode == tenant.SignupApproval {
 		status = tenant.StatusPending
 	}
-	var u store.User
-	var t store.Tenant
+	var u User
+	var t tenant.Tenant
 	err = store.WithTx(ctx, s.db, func(q *store.Queries) error {
 		if t, err = tenant.Create(ctx, q, tenant.CreateInput{Name: in.Company, Status: status}); err != nil {
 			return err
 		}
-		u, err = q.UserInsert(ctx, store.UserInsertParams{ID: newID(), TenantID: t.ID, Email: in.Email,
+		row, err := q.UserInsert(ctx, store.UserInsertParams{ID: newID(), TenantID: t.ID, Email: in.Email,
 			Name: strings.TrimSpace(in.Name), Role: RoleOwner, PasswordHash: hash})
 		if store.IsUniqueViolation(err, "users_email_key") {
 			return validate.Field("email", "An account with this email exists already. Log in instead.")
 		} else if err != nil {
 			return fmt.Errorf("insert owner: %w", err)
 		}
+		u = userOf(row)
 		return audit.RecordAs(ctx, q, actorUser(ctx, u), audit.Entry{TenantID: &t.ID, Action: audit.TenantSignedUp,
 			TargetType: "tenant", TargetID: t.ID.String(), Details: map[string]any{"status": status}})
 	})
@@ -87,7 +112,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (store.User, store
 }
 
 // actorUser is the request's actor (address, agent) as user u.
-func actorUser(ctx context.Context, u store.User) audit.Actor {
+func actorUser(ctx context.Context, u User) audit.Actor {
 	a := audit.ActorFrom(ctx)
 	a.Type, a.ID, a.Email = audit.ActorUser, &u.ID, u.Email
 	return a
@@ -96,20 +121,20 @@ func actorUser(ctx context.Context, u store.User) audit.Actor {
 // Authenticate checks an email and password, throttled per account and per address across all
 // instances. Unknown emails and wrong passwords get the same error after the same work. A user
 // with two-factor on is not logged in yet: the caller asks for the code next (VerifyTOTP).
-func (s *Service) Authenticate(ctx context.Context, email, password string) (store.User, error) {
+func (s *Service) Authenticate(ctx context.Context, email, password string) (User, error) {
 	email = validate.NormalizeEmail(email)
 	ip := audit.ActorFrom(ctx).IP
 	acct := s.throttleAccount(ctx, email)
 	if err := s.throttle.Check(ctx, ScopeUsers, acct, ip); err != nil {
-		return store.User{}, err
+		return User{}, err
 	}
 	row, err := store.New(s.db).UserGetByEmailForLogin(ctx, email)
 	if err != nil && !store.IsNotFound(err) {
-		return store.User{}, fmt.Errorf("look up user: %w", err)
+		return User{}, fmt.Errorf("look up user: %w", err)
 	}
 	ok, verr := s.pw.Verify(ctx, password, row.User.PasswordHash) // empty hash: dummy work, false
 	if verr != nil {
-		return store.User{}, verr
+		return User{}, verr
 	}
 	if !ok {
 		if err := s.throttle.Fail(ctx, ScopeUsers, acct, ip); err != nil {
@@ -127,16 +152,16 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (sto
 		if err := audit.RecordAs(ctx, store.New(s.db), a, audit.Entry{TenantID: tenantID, Action: audit.UserLoginFailed}); err != nil {
 			s.log.ErrorContext(ctx, "audit failed login", "err", err)
 		}
-		return store.User{}, ErrInvalidCredentials
+		return User{}, ErrInvalidCredentials
 	}
 	if err := s.throttle.Succeed(ctx, ScopeUsers, acct); err != nil {
 		s.log.ErrorContext(ctx, "reset login throttle", "err", err)
 	}
-	return row.User, nil
+	return userOf(row.User), nil
 }
 
 // RecordLogin notes a completed login (after two-factor, when on).
-func (s *Service) RecordLogin(ctx context.Context, u store.User) error {
+func (s *Service) RecordLogin(ctx context.Context, u User) error {
 	return store.WithTx(ctx, s.db, func(q *store.Queries) error {
 		if err := q.UserSetLastLogin(ctx, store.UserSetLastLoginParams{TenantID: u.TenantID, ID: u.ID}); err != nil {
 			return fmt.Errorf("set last login: %w", err)
@@ -146,7 +171,7 @@ func (s *Service) RecordLogin(ctx context.Context, u store.User) error {
 }
 
 // RecordLogout notes a logout.
-func (s *Service) RecordLogout(ctx context.Context, u store.User) error {
+func (s *Service) RecordLogout(ctx context.Context, u User) error {
 	return audit.RecordAs(ctx, store.New(s.db), actorUser(ctx, u), audit.Entry{TenantID: &u.TenantID, Action: audit.UserLogout})
 }
 
@@ -159,12 +184,12 @@ func (s *Service) Current(ctx context.Context, userID uuid.UUID) (CurrentUser, e
 	} else if err != nil {
 		return CurrentUser{}, fmt.Errorf("load user: %w", err)
 	}
-	return CurrentUser{User: row.User, TenantStatus: row.TenantStatus, TenantName: row.TenantName, SuspendedReason: row.SuspendedReason}, nil
+	return CurrentUser{User: userOf(row.User), TenantStatus: row.TenantStatus, TenantName: row.TenantName, SuspendedReason: row.SuspendedReason}, nil
 }
 
 // ChangePassword sets a new password after checking the current one, and returns the new
 // password_changed_at: logins made before it end (the caller keeps its own by storing the new time).
-func (s *Service) ChangePassword(ctx context.Context, u store.User, current, next string) (time.Time, error) {
+func (s *Service) ChangePassword(ctx context.Context, u User, current, next string) (time.Time, error) {
 	var c validate.Checker
 	ok, err := s.recheckPassword(ctx, u, current)
 	if err != nil {
@@ -178,7 +203,7 @@ func (s *Service) ChangePassword(ctx context.Context, u store.User, current, nex
 	return s.setPassword(ctx, u, next, audit.UserPasswordChanged, nil)
 }
 
-func (s *Service) setPassword(ctx context.Context, u store.User, pw, action string, resetID *uuid.UUID) (time.Time, error) {
+func (s *Service) setPassword(ctx context.Context, u User, pw, action string, resetID *uuid.UUID) (time.Time, error) {
 	hash, err := s.pw.Hash(ctx, pw)
 	if err != nil {
 		return time.Time{}, err
@@ -237,7 +262,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	} else if err != nil {
 		return fmt.Errorf("look up user: %w", err)
 	}
-	link, err := s.newUserResetLink(ctx, store.New(s.db), row.User)
+	link, err := s.newUserResetLink(ctx, store.New(s.db), userOf(row.User))
 	if err != nil {
 		return err
 	}
@@ -249,7 +274,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	return nil
 }
 
-func (s *Service) newUserResetLink(ctx context.Context, q *store.Queries, u store.User) (string, error) {
+func (s *Service) newUserResetLink(ctx context.Context, q *store.Queries, u User) (string, error) {
 	tok, hash := newToken()
 	_, err := q.PasswordResetInsertForUser(ctx, store.PasswordResetInsertForUserParams{
 		ID: newID(), TenantID: &u.TenantID, UserID: &u.ID, TokenHash: hash, ExpiresAt: time.Now().Add(s.cfg.ResetTTL),
@@ -275,7 +300,7 @@ func (s *Service) CreateResetLink(ctx context.Context, actor CurrentUser, userID
 	if target.Role == RoleOwner && target.ID != actor.ID {
 		return "", ErrForbidden
 	}
-	return s.resetLinkAudited(ctx, target)
+	return s.resetLinkAudited(ctx, userOf(target))
 }
 
 // CreateResetLinkByOperator makes a reset link for any user (operators help owners locked out).
@@ -286,11 +311,11 @@ func (s *Service) CreateResetLinkByOperator(ctx context.Context, tenantID, userI
 	} else if err != nil {
 		return "", fmt.Errorf("get user: %w", err)
 	}
-	return s.resetLinkAudited(ctx, target)
+	return s.resetLinkAudited(ctx, userOf(target))
 }
 
 // resetLinkAudited makes a reset link for target and records who made it, together.
-func (s *Service) resetLinkAudited(ctx context.Context, target store.User) (string, error) {
+func (s *Service) resetLinkAudited(ctx context.Context, target User) (string, error) {
 	var link string
 	err := store.WithTx(ctx, s.db, func(q *store.Queries) error {
 		var err error
@@ -352,7 +377,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw string) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
-	_, err = s.setPassword(ctx, u, pw, audit.UserPasswordReset, &r.ID)
+	_, err = s.setPassword(ctx, userOf(u), pw, audit.UserPasswordReset, &r.ID)
 	if err == nil {
 		_ = s.throttle.Succeed(ctx, ScopeUsers, u.Email)
 	}
@@ -364,12 +389,12 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw string) error {
 const scopeRecheck = "recheck"
 
 // recheckPassword verifies a logged-in user's password, throttled per user and address.
-func (s *Service) recheckPassword(ctx context.Context, u store.User, password string) (bool, error) {
+func (s *Service) recheckPassword(ctx context.Context, u User, password string) (bool, error) {
 	ip := audit.ActorFrom(ctx).IP
 	if err := s.throttle.Check(ctx, scopeRecheck, u.ID.String(), ip); err != nil {
 		return false, err
 	}
-	ok, err := s.pw.Verify(ctx, password, u.PasswordHash)
+	ok, err := s.pw.Verify(ctx, password, u.passwordHash)
 	if err != nil {
 		return false, err
 	}

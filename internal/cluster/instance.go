@@ -94,11 +94,39 @@ func (in *Instance) Deregister(ctx context.Context) error {
 	return nil
 }
 
+// Peer is a registered instance as any process sees it.
+type Peer struct {
+	ID          uuid.UUID
+	Hostname    string
+	PID         int32
+	Version     string
+	Roles       []string
+	StartedAt   time.Time
+	HeartbeatAt time.Time
+	Draining    bool // its session host hands its sessions over before it stops
+}
+
 // Live lists the instances whose heartbeat is fresh.
-func Live(ctx context.Context, db store.DB) ([]store.Instance, error) {
+func Live(ctx context.Context, db store.DB) ([]Peer, error) {
 	list, err := store.New(db).InstanceListLive(ctx, StaleAfter.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("list live instances: %w", err)
 	}
-	return list, nil
+	out := make([]Peer, len(list))
+	for i, r := range list {
+		out[i] = Peer{ID: r.ID, Hostname: r.Hostname, PID: r.Pid, Version: r.Version, Roles: r.Roles,
+			StartedAt: r.StartedAt, HeartbeatAt: r.HeartbeatAt, Draining: r.Draining}
+	}
+	return out, nil
 }
+
+// Directory answers who is alive, for the operator console.
+type Directory struct {
+	db store.DB
+}
+
+// NewDirectory returns the directory of the instances registered in db.
+func NewDirectory(db store.DB) *Directory { return &Directory{db: db} }
+
+// Live lists the instances whose heartbeat is fresh.
+func (d *Directory) Live(ctx context.Context) ([]Peer, error) { return Live(ctx, d.db) }

@@ -15,6 +15,10 @@ var (
 	ErrNotPaired = errors.New("the session is not paired: pair it first")
 	// ErrAlreadyPaired: pairing was asked of a session that has a linked device; log it out first.
 	ErrAlreadyPaired = errors.New("the session is already paired: log it out before pairing again")
+	// ErrNotSupported: the WhatsApp driver cannot do this (a simulated scan with the real driver).
+	ErrNotSupported = errors.New("the WhatsApp driver in use cannot do this")
+	// ErrNoQRCode: a simulated scan found no QR code on screen.
+	ErrNoQRCode = errors.New("there is no QR code on screen to scan yet. Wait for it, then try again")
 )
 
 // LimitError says how many sessions the plan allows. errors.Is(err, ErrLimitReached) holds.

@@ -12,6 +12,37 @@ import (
 	"github.com/wagate/wagate/internal/validate"
 )
 
+// Plan is what a tenant may do: its limits. Sizes are in bytes, delays in milliseconds.
+type Plan struct {
+	ID                   uuid.UUID
+	Name                 string
+	MaxSessions          int32
+	MessagesPerDay       int32
+	SendRatePerMinute    int32
+	DelayMinMs           int32
+	DelayMaxMs           int32
+	MaxCampaignSize      int32
+	MaxMediaBytes        int64
+	StorageQuotaBytes    int64
+	APIRequestsPerMinute int32
+	MaxWebhookEndpoints  int32
+	IsDefault            bool // new tenants start on it
+}
+
+// planOf is the one conversion of a plans row.
+func planOf(p store.Plan) Plan {
+	return Plan{ID: p.ID, Name: p.Name, MaxSessions: p.MaxSessions, MessagesPerDay: p.MessagesPerDay,
+		SendRatePerMinute: p.SendRatePerMinute, DelayMinMs: p.DelayMinMs, DelayMaxMs: p.DelayMaxMs,
+		MaxCampaignSize: p.MaxCampaignSize, MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
+		APIRequestsPerMinute: p.ApiRequestsPerMinute, MaxWebhookEndpoints: p.MaxWebhookEndpoints, IsDefault: p.IsDefault}
+}
+
+// PlanListItem is a plan as the console lists it: with how many tenants are on it.
+type PlanListItem struct {
+	Plan
+	Tenants int64
+}
+
 // PlanInput is every field of a plan an operator sets. Sizes are in bytes, delays in milliseconds.
 type PlanInput struct {
 	Name                 string
@@ -29,11 +60,11 @@ type PlanInput struct {
 }
 
 // FromPlan returns the input that would recreate p, for edit forms.
-func FromPlan(p store.Plan) PlanInput {
+func FromPlan(p Plan) PlanInput {
 	return PlanInput{Name: p.Name, MaxSessions: p.MaxSessions, MessagesPerDay: p.MessagesPerDay,
 		SendRatePerMinute: p.SendRatePerMinute, DelayMinMs: p.DelayMinMs, DelayMaxMs: p.DelayMaxMs,
 		MaxCampaignSize: p.MaxCampaignSize, MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
-		APIRequestsPerMinute: p.ApiRequestsPerMinute, MaxWebhookEndpoints: p.MaxWebhookEndpoints, Default: p.IsDefault}
+		APIRequestsPerMinute: p.APIRequestsPerMinute, MaxWebhookEndpoints: p.MaxWebhookEndpoints, Default: p.IsDefault}
 }
 
 // MaxUploadBytes bounds any plan's media size: the HTTP layer buffers whole bodies up to it.
@@ -56,31 +87,49 @@ func (in PlanInput) check() error {
 }
 
 // Plans lists every plan with how many tenants are on it, the default first.
-func (s *Service) Plans(ctx context.Context) ([]store.PlanListRow, error) {
+func (s *Service) Plans(ctx context.Context) ([]PlanListItem, error) {
 	rows, err := store.New(s.db).PlanList(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list plans: %w", err)
 	}
-	return rows, nil
+	out := make([]PlanListItem, len(rows))
+	for i, r := range rows {
+		out[i] = PlanListItem{Tenants: r.TenantCount, Plan: planOf(store.Plan{ID: r.ID, Name: r.Name, MaxSessions: r.MaxSessions,
+			MessagesPerDay: r.MessagesPerDay, SendRatePerMinute: r.SendRatePerMinute, DelayMinMs: r.DelayMinMs,
+			DelayMaxMs: r.DelayMaxMs, MaxCampaignSize: r.MaxCampaignSize, MaxMediaBytes: r.MaxMediaBytes,
+			StorageQuotaBytes: r.StorageQuotaBytes, ApiRequestsPerMinute: r.ApiRequestsPerMinute,
+			MaxWebhookEndpoints: r.MaxWebhookEndpoints, IsDefault: r.IsDefault})}
+	}
+	return out, nil
 }
 
 // Plan returns one plan.
-func (s *Service) Plan(ctx context.Context, id uuid.UUID) (store.Plan, error) {
+func (s *Service) Plan(ctx context.Context, id uuid.UUID) (Plan, error) {
 	p, err := store.New(s.db).PlanGet(ctx, id)
 	if store.IsNotFound(err) {
-		return p, ErrPlanNotFound
+		return Plan{}, ErrPlanNotFound
 	} else if err != nil {
-		return p, fmt.Errorf("get plan: %w", err)
+		return Plan{}, fmt.Errorf("get plan: %w", err)
 	}
-	return p, nil
+	return planOf(p), nil
+}
+
+// LargestMediaBytes is the largest media size any plan allows: what the HTTP layer must be ready
+// to buffer.
+func (s *Service) LargestMediaBytes(ctx context.Context) (int64, error) {
+	n, err := store.New(s.db).PlanMaxMediaBytes(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read plans' media limits: %w", err)
+	}
+	return n, nil
 }
 
 // CreatePlan adds a plan.
-func (s *Service) CreatePlan(ctx context.Context, in PlanInput) (store.Plan, error) {
+func (s *Service) CreatePlan(ctx context.Context, in PlanInput) (Plan, error) {
 	if err := in.check(); err != nil {
-		return store.Plan{}, err
+		return Plan{}, err
 	}
-	var out store.Plan
+	var out Plan
 	err := store.WithTx(ctx, s.db, func(q *store.Queries) error {
 		p, err := q.PlanInsert(ctx, store.PlanInsertParams{
 			ID: uuid.Must(uuid.NewV7()), Name: strings.TrimSpace(in.Name), MaxSessions: in.MaxSessions,
@@ -100,18 +149,18 @@ func (s *Service) CreatePlan(ctx context.Context, in PlanInput) (store.Plan, err
 			}
 			p.IsDefault = true
 		}
-		out = p
+		out = planOf(p)
 		return audit.Record(ctx, q, audit.Entry{Action: audit.PlanCreated, TargetType: "plan", TargetID: p.ID.String(), Details: map[string]any{"name": p.Name}})
 	})
 	return out, err
 }
 
 // UpdatePlan changes a plan; tenants on it get the new limits at once.
-func (s *Service) UpdatePlan(ctx context.Context, id uuid.UUID, in PlanInput) (store.Plan, error) {
+func (s *Service) UpdatePlan(ctx context.Context, id uuid.UUID, in PlanInput) (Plan, error) {
 	if err := in.check(); err != nil {
-		return store.Plan{}, err
+		return Plan{}, err
 	}
-	var out store.Plan
+	var out Plan
 	err := store.WithTx(ctx, s.db, func(q *store.Queries) error {
 		p, err := q.PlanUpdate(ctx, store.PlanUpdateParams{
 			ID: id, Name: strings.TrimSpace(in.Name), MaxSessions: in.MaxSessions,
@@ -133,7 +182,7 @@ func (s *Service) UpdatePlan(ctx context.Context, id uuid.UUID, in PlanInput) (s
 			}
 			p.IsDefault = true
 		}
-		out = p
+		out = planOf(p)
 		return audit.Record(ctx, q, audit.Entry{Action: audit.PlanUpdated, TargetType: "plan", TargetID: p.ID.String(), Details: map[string]any{"name": p.Name}})
 	})
 	return out, err

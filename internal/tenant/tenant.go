@@ -41,8 +41,21 @@ var (
 
 // Tenant is a tenant with its plan.
 type Tenant struct {
-	store.Tenant
-	Plan store.Plan
+	ID              uuid.UUID
+	Name            string
+	Status          string
+	SuspendedReason string // why an operator suspended it, for its users
+	Timezone        string
+	DefaultCountry  string // for phone numbers typed without a country code
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	Plan            Plan
+}
+
+// tenantOf is the one conversion of a tenants row and its plan's.
+func tenantOf(t store.Tenant, p store.Plan) Tenant {
+	return Tenant{ID: t.ID, Name: t.Name, Status: t.Status, SuspendedReason: t.SuspendedReason, Timezone: t.Timezone,
+		DefaultCountry: t.DefaultCountry, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, Plan: planOf(p)}
 }
 
 // Service manages tenants and plans.
@@ -61,7 +74,7 @@ func (s *Service) Get(ctx context.Context, tenantID uuid.UUID) (Tenant, error) {
 	} else if err != nil {
 		return Tenant{}, fmt.Errorf("get tenant %s: %w", tenantID, err)
 	}
-	return Tenant{Tenant: row.Tenant, Plan: row.Plan}, nil
+	return tenantOf(row.Tenant, row.Plan), nil
 }
 
 // CreateInput is what a new tenant starts with.
@@ -72,19 +85,19 @@ type CreateInput struct {
 
 // Create inserts a tenant on the default plan, inside the caller's transaction q (sign-up creates
 // the tenant and its owner together).
-func Create(ctx context.Context, q *store.Queries, in CreateInput) (store.Tenant, error) {
+func Create(ctx context.Context, q *store.Queries, in CreateInput) (Tenant, error) {
 	plan, err := q.PlanGetDefault(ctx)
 	if err != nil {
-		return store.Tenant{}, fmt.Errorf("default plan: %w", err)
+		return Tenant{}, fmt.Errorf("default plan: %w", err)
 	}
 	t, err := q.TenantInsert(ctx, store.TenantInsertParams{
 		ID: uuid.Must(uuid.NewV7()), Name: strings.TrimSpace(in.Name), Status: in.Status, PlanID: plan.ID,
 		Timezone: "UTC", DefaultCountry: "US",
 	})
 	if err != nil {
-		return store.Tenant{}, fmt.Errorf("insert tenant: %w", err)
+		return Tenant{}, fmt.Errorf("insert tenant: %w", err)
 	}
-	return t, nil
+	return tenantOf(t, plan), nil
 }
 
 // SignupMode returns the platform's current sign-up mode.
@@ -128,7 +141,15 @@ type Cursor struct {
 }
 
 // ListItem is a tenant as the console lists it.
-type ListItem = store.TenantAdminListRow
+type ListItem struct {
+	ID          uuid.UUID
+	Name        string
+	Status      string
+	PlanName    string
+	MemberCount int64
+	OwnerEmail  string // the first owner's
+	CreatedAt   time.Time
+}
 
 // ListPage is one page of tenants and the cursor of the next (nil at the end).
 type ListPage struct {
@@ -156,22 +177,33 @@ func (s *Service) List(ctx context.Context, f ListFilter) (ListPage, error) {
 	if err != nil {
 		return ListPage{}, fmt.Errorf("list tenants: %w", err)
 	}
-	page := ListPage{Items: rows}
+	page := ListPage{Items: make([]ListItem, len(rows))}
+	for i, r := range rows {
+		page.Items[i] = ListItem{ID: r.ID, Name: r.Name, Status: r.Status, PlanName: r.PlanName, MemberCount: r.MemberCount,
+			OwnerEmail: r.OwnerEmail, CreatedAt: r.CreatedAt}
+	}
 	if len(rows) > limit {
-		page.Items = rows[:limit]
+		page.Items = page.Items[:limit]
 		last := page.Items[limit-1]
 		page.Next = &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 	return page, nil
 }
 
+// StatusCounts is how many tenants are in each status.
+type StatusCounts struct {
+	Pending   int64
+	Active    int64
+	Suspended int64
+}
+
 // Counts returns how many tenants are in each status.
-func (s *Service) Counts(ctx context.Context) (store.TenantAdminCountRow, error) {
+func (s *Service) Counts(ctx context.Context) (StatusCounts, error) {
 	c, err := store.New(s.db).TenantAdminCount(ctx)
 	if err != nil {
-		return c, fmt.Errorf("count tenants: %w", err)
+		return StatusCounts{}, fmt.Errorf("count tenants: %w", err)
 	}
-	return c, nil
+	return StatusCounts{Pending: c.Pending, Active: c.Active, Suspended: c.Suspended}, nil
 }
 
 // Approve activates a pending tenant.
@@ -245,8 +277,8 @@ type Settings struct {
 	DefaultCountry string
 }
 
-// UpdateSettings changes the tenant's name, time zone and default country.
-func (s *Service) UpdateSettings(ctx context.Context, tenantID uuid.UUID, in Settings) (store.Tenant, error) {
+// UpdateSettings changes the tenant's name, time zone and default country, and returns them as saved.
+func (s *Service) UpdateSettings(ctx context.Context, tenantID uuid.UUID, in Settings) (Settings, error) {
 	var c validate.Checker
 	c.Required("name", in.Name, 100)
 	if _, err := time.LoadLocation(in.Timezone); err != nil || in.Timezone == "" || in.Timezone == "Local" {
@@ -256,9 +288,9 @@ func (s *Service) UpdateSettings(ctx context.Context, tenantID uuid.UUID, in Set
 	c.Check(len(in.DefaultCountry) == 2 && in.DefaultCountry[0] >= 'A' && in.DefaultCountry[0] <= 'Z' && in.DefaultCountry[1] >= 'A' && in.DefaultCountry[1] <= 'Z',
 		"default_country", "Use a two-letter country code such as US or DE.")
 	if err := c.Err(); err != nil {
-		return store.Tenant{}, err
+		return Settings{}, err
 	}
-	var out store.Tenant
+	var out Settings
 	err := store.WithTx(ctx, s.db, func(q *store.Queries) error {
 		t, err := q.TenantUpdateSettings(ctx, store.TenantUpdateSettingsParams{TenantID: tenantID, Name: strings.TrimSpace(in.Name), Timezone: in.Timezone, DefaultCountry: in.DefaultCountry})
 		if store.IsNotFound(err) {
@@ -266,7 +298,7 @@ func (s *Service) UpdateSettings(ctx context.Context, tenantID uuid.UUID, in Set
 		} else if err != nil {
 			return fmt.Errorf("update tenant: %w", err)
 		}
-		out = t
+		out = Settings{Name: t.Name, Timezone: t.Timezone, DefaultCountry: t.DefaultCountry}
 		return audit.Record(ctx, q, audit.Entry{TenantID: &tenantID, Action: audit.TenantUpdated, TargetType: "tenant", TargetID: tenantID.String()})
 	})
 	return out, err

@@ -33,9 +33,9 @@ func setup(t *testing.T) (*tenant.Service, *testBundle) {
 
 // newTenant creates a tenant as sign-up does: through tenant.Create, with its owner, in one
 // transaction. (The console's list expects every tenant to have an owner.)
-func (b *testBundle) newTenant(t *testing.T, name, status string) store.Tenant {
+func (b *testBundle) newTenant(t *testing.T, name, status string) tenant.Tenant {
 	t.Helper()
-	var out store.Tenant
+	var out tenant.Tenant
 	require.NoError(t, store.WithTx(b.ctx, b.db, func(q *store.Queries) error {
 		var err error
 		if out, err = tenant.Create(b.ctx, q, tenant.CreateInput{Name: name, Status: status}); err != nil {
@@ -205,8 +205,8 @@ func TestService_Plans(t *testing.T) {
 			names = append(names, p.Name)
 		}
 		require.Equal(t, []string{"Starter", "Alpha", "beta", "zeta"}, names)
-		require.Equal(t, int64(2), plans[0].TenantCount)
-		require.Zero(t, plans[1].TenantCount)
+		require.Equal(t, int64(2), plans[0].Tenants)
+		require.Zero(t, plans[1].Tenants)
 	})
 
 	t.Run("Invalid", func(t *testing.T) {
@@ -303,10 +303,10 @@ func TestService_Status(t *testing.T) {
 		t.Parallel()
 		svc, b := setup(t)
 		tn := b.newTenant(t, "Acme", tenant.StatusPending)
-		status := func() store.Tenant {
+		status := func() tenant.Tenant {
 			got, err := svc.Get(b.ctx, tn.ID)
 			require.NoError(t, err)
-			return got.Tenant
+			return got
 		}
 
 		require.NoError(t, svc.Approve(b.ctx, tn.ID))
@@ -387,7 +387,7 @@ func TestService_ChangePlan(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pro.ID, got.Plan.ID)
 	e := b.lastAudit(t, audit.TenantPlanChanged)
-	require.Equal(t, tn.PlanID.String(), e.Details["from_plan_id"])
+	require.Equal(t, tn.Plan.ID.String(), e.Details["from_plan_id"])
 	require.Equal(t, "Pro", e.Details["to_plan"])
 
 	requireFieldError(t, svc.ChangePlan(b.ctx, tn.ID, uuid.New()), "plan_id")
@@ -433,7 +433,7 @@ func TestService_List(t *testing.T) {
 
 		c, err := svc.Counts(b.ctx)
 		require.NoError(t, err)
-		require.Equal(t, store.TenantAdminCountRow{Pending: 1, Active: 2, Suspended: 1}, c)
+		require.Equal(t, tenant.StatusCounts{Pending: 1, Active: 2, Suspended: 1}, c)
 	})
 
 	t.Run("Pages", func(t *testing.T) {
@@ -482,7 +482,7 @@ func TestService_UpdateSettings(t *testing.T) {
 		require.Equal(t, "DE", got.DefaultCountry)
 		reread, err := svc.Get(b.ctx, tn.ID)
 		require.NoError(t, err)
-		require.Equal(t, got, reread.Tenant)
+		require.Equal(t, got, tenant.Settings{Name: reread.Name, Timezone: reread.Timezone, DefaultCountry: reread.DefaultCountry})
 		require.Equal(t, &tn.ID, b.lastAudit(t, audit.TenantUpdated).TenantID)
 	})
 

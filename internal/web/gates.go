@@ -64,7 +64,7 @@ func (s *Server) loadPrincipal(c *fiber.Ctx) error {
 
 // requireUser sends visitors without a login to the login page, and back here afterwards.
 func requireUser(c *fiber.Ctx) error {
-	if _, ok := auth.User(c.UserContext()); !ok {
+	if _, ok := auth.UserFrom(c.UserContext()); !ok {
 		return httpx.Redirect(c, paths.Login+"?next="+url.QueryEscape(c.OriginalURL()))
 	}
 	noStore(c)
@@ -74,7 +74,7 @@ func requireUser(c *fiber.Ctx) error {
 // tenantGate stops the users of a suspended or pending tenant: they see why, and can do nothing
 // but log out.
 func (s *Server) tenantGate(c *fiber.Ctx) error {
-	u, _ := auth.User(c.UserContext())
+	u, _ := auth.UserFrom(c.UserContext())
 	switch u.TenantStatus {
 	case tenant.StatusSuspended:
 		return s.renderTenantNotice(c, u, tenant.StatusSuspended)
@@ -88,7 +88,7 @@ func (s *Server) tenantGate(c *fiber.Ctx) error {
 // not finished two-factor is sent to it; a tenant user is refused.
 func (s *Server) requireOperator(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	if _, ok := auth.Operator(ctx); ok {
+	if _, ok := auth.OperatorFrom(ctx); ok {
 		noStore(c)
 		return c.Next()
 	}
@@ -97,12 +97,12 @@ func (s *Server) requireOperator(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if op.TotpEnabledAt == nil {
+		if op.TOTPEnabledAt == nil {
 			return httpx.Redirect(c, paths.AdminTOTPSetup)
 		}
 		return httpx.Redirect(c, paths.AdminTOTP)
 	}
-	if _, ok := auth.User(ctx); ok {
+	if _, ok := auth.UserFrom(ctx); ok {
 		return fiber.NewError(fiber.StatusForbidden, "The console is for the platform's operators. Your account belongs to a workspace: go to the portal instead.")
 	}
 	return httpx.Redirect(c, paths.AdminLogin+"?next="+url.QueryEscape(c.OriginalURL()))

@@ -14,20 +14,20 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/wagate/wagate/internal/audit"
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/media"
 	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/outbox"
 	"github.com/wagate/wagate/internal/ratelimit"
 	"github.com/wagate/wagate/internal/session"
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web/admin"
 	"github.com/wagate/wagate/internal/web/api"
 	"github.com/wagate/wagate/internal/web/httpx"
 	"github.com/wagate/wagate/internal/web/portal"
 	"github.com/wagate/wagate/internal/web/signin"
-	"github.com/wagate/wagate/internal/whatsapp/simulator"
 	"github.com/wagate/wagate/static"
 	"github.com/wagate/wagate/views/home"
 	"github.com/wagate/wagate/views/layout"
@@ -47,12 +47,10 @@ type Deps struct {
 	BodyLimit int
 	Services  Services
 	BaseURL   string
-	Simulator bool // WA_DRIVER=simulator: the UI says so
 }
 
 // Services are the domain services the handlers call.
 type Services struct {
-	DB          store.DB
 	Users       *auth.Service
 	Operators   *auth.Operators
 	APIKeys     *auth.APIKeys
@@ -61,10 +59,11 @@ type Services struct {
 	Limiter     *ratelimit.Limiter
 	MailEnabled bool
 	// Sessions is the WhatsApp session service (every role has one; the host role also runs the host).
+	// It also says whether WhatsApp is simulated, and then simulates QR scans for the portal.
 	Sessions *session.Service
-	// Simulator is the simulator's connector when WA_DRIVER=simulator (its hooks back the portal's
-	// "Simulate scan" button); nil otherwise.
-	Simulator *simulator.Connector
+	// Audit reads the audit log; Instances lists the live instances (the console's overview).
+	Audit     *audit.Log
+	Instances *cluster.Directory
 	// Messages sends and lists messages; Media stores files; Feed streams the events outbox to live pages.
 	Messages *message.Service
 	Media    *media.Service
@@ -133,13 +132,13 @@ func New(d Deps) *Server {
 		Tenants: d.Services.Tenants, MailEnabled: d.Services.MailEnabled})
 
 	portalGroup := app.Group(paths.App, requireUser, s.tenantGate)
-	portal.Register(portalGroup, portal.Deps{Log: d.Log, DB: d.Services.DB, Users: d.Services.Users, Keys: d.Services.APIKeys,
+	portal.Register(portalGroup, portal.Deps{Log: d.Log, Audit: d.Services.Audit, Users: d.Services.Users, Keys: d.Services.APIKeys,
 		Logins: d.Services.Logins, Tenants: d.Services.Tenants, MailEnabled: d.Services.MailEnabled,
-		Simulator: d.Simulator, BaseURL: d.BaseURL, Sessions: d.Services.Sessions, SimHooks: simHooks(d.Services.Simulator),
+		BaseURL: d.BaseURL, Sessions: d.Services.Sessions,
 		Streams: streams, Messages: d.Services.Messages, Media: d.Services.Media, Feed: d.Services.Feed})
 
-	adminDeps := admin.Deps{Log: d.Log, DB: d.Services.DB, Operators: d.Services.Operators, Users: d.Services.Users,
-		Logins: d.Services.Logins, Tenants: d.Services.Tenants, Sessions: d.Services.Sessions}
+	adminDeps := admin.Deps{Log: d.Log, Audit: d.Services.Audit, Instances: d.Services.Instances, Operators: d.Services.Operators,
+		Users: d.Services.Users, Logins: d.Services.Logins, Tenants: d.Services.Tenants, Sessions: d.Services.Sessions}
 	admin.RegisterPublic(app.Group(paths.Admin), adminDeps)
 	admin.Register(app.Group(paths.Admin, s.requireOperator), adminDeps)
 
@@ -154,14 +153,6 @@ func New(d Deps) *Server {
 func (s *Server) Shutdown(timeout time.Duration) error {
 	s.stopStreams()
 	return s.App.ShutdownWithTimeout(timeout)
-}
-
-// simHooks hands the portal the simulator's hooks, or nil (a typed nil would look like hooks).
-func simHooks(c *simulator.Connector) portal.SimHooks {
-	if c == nil {
-		return nil
-	}
-	return c
 }
 
 // staticCache lets browsers keep versioned assets (static.URL adds ?v=<hash>) for a year.

@@ -12,9 +12,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/wagate/wagate/internal/audit"
 	"github.com/wagate/wagate/internal/auth"
+	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/session"
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web/httpx"
 	"github.com/wagate/wagate/views/layout"
@@ -24,7 +25,8 @@ import (
 // Deps is what the console needs.
 type Deps struct {
 	Log       *slog.Logger
-	DB        store.DB
+	Audit     *audit.Log
+	Instances *cluster.Directory
 	Operators *auth.Operators
 	Users     *auth.Service
 	Logins    *auth.Logins
@@ -80,7 +82,7 @@ func Register(r fiber.Router, d Deps) {
 // pages, the flash left by the previous action.
 func (h *handlers) shell(c *fiber.Ctx, section, title string) layout.AdminShell {
 	ctx := c.UserContext()
-	op, _ := auth.Operator(ctx)
+	op, _ := auth.OperatorFrom(ctx)
 	s := layout.AdminShell{
 		Head:    layout.Head{Title: title + " · Console", CSRFToken: h.Logins.CSRFToken(ctx, httpx.NewCSRFToken)},
 		Section: section, OperatorEmail: op.Email, OperatorName: op.Name,

@@ -104,7 +104,7 @@ func (h *handlers) loadAudit(ctx context.Context, q auditQuery) (adminaudit.Page
 		}
 		p.TenantName, p.TenantURL = t.Name, paths.AdminTenant(t.ID)
 	}
-	list, err := audit.ListAll(ctx, h.DB, audit.Filter{TenantID: q.TenantID, Action: q.Action, Actor: q.Actor, Before: q.Before, Limit: auditPerPage})
+	list, err := h.Audit.ListAll(ctx, audit.Filter{TenantID: q.TenantID, Action: q.Action, Actor: q.Actor, Before: q.Before, Limit: auditPerPage})
 	if err != nil {
 		return p, err
 	}

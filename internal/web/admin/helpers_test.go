@@ -15,7 +15,7 @@ import (
 	"github.com/wagate/wagate/internal/audit"
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/dbtest"
-	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web/webtest"
 )
 
@@ -47,7 +47,7 @@ func post(b *webtest.Browser, path, token string, form url.Values) *webtest.Resp
 // console is an operator's browser, logged in with two-factor done.
 type console struct {
 	b      *webtest.Browser
-	op     store.Operator
+	op     auth.Operator
 	secret string
 	token  string
 }
@@ -62,7 +62,7 @@ func (c *console) post(path string, form url.Values) *webtest.Response {
 }
 
 // newOperator makes an operator (as `wagate admin create` does).
-func newOperator(t *testing.T, e *webtest.Env, email string) store.Operator {
+func newOperator(t *testing.T, e *webtest.Env, email string) auth.Operator {
 	t.Helper()
 	op, err := e.Services.Operators.Create(context.Background(), email, "", opPassword)
 	require.NoError(t, err)
@@ -175,7 +175,7 @@ func consoleRoutes(tenantID, userID, planID uuid.UUID) (gets, posts []string) {
 	return gets, posts
 }
 
-func defaultPlan(t *testing.T, e *webtest.Env) store.PlanListRow {
+func defaultPlan(t *testing.T, e *webtest.Env) tenant.PlanListItem {
 	t.Helper()
 	plans, err := e.Services.Tenants.Plans(context.Background())
 	require.NoError(t, err)
@@ -185,7 +185,7 @@ func defaultPlan(t *testing.T, e *webtest.Env) store.PlanListRow {
 		}
 	}
 	t.Fatal("no default plan")
-	return store.PlanListRow{}
+	return tenant.PlanListItem{}
 }
 
 func locationPath(r *webtest.Response) string {

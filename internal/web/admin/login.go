@@ -8,7 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/auth"
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/validate"
 	"github.com/wagate/wagate/internal/web/httpx"
 	"github.com/wagate/wagate/views/adminauth"
@@ -24,7 +23,7 @@ func (h *handlers) csrf(ctx context.Context) string {
 
 func (h *handlers) loginForm(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	if _, ok := auth.Operator(ctx); ok {
+	if _, ok := auth.OperatorFrom(ctx); ok {
 		return httpx.Redirect(c, consolePath(c.Query("next"), paths.Admin))
 	}
 	return httpx.Render(c, fiber.StatusOK, adminauth.Login(adminauth.LoginForm{CSRFToken: h.csrf(ctx), Next: c.Query("next")}))
@@ -44,7 +43,7 @@ func (h *handlers) login(c *fiber.Ctx) error {
 	if err := h.Logins.LoginOperator(ctx, op.ID, op.PasswordChangedAt, false); err != nil {
 		return err
 	}
-	if op.TotpEnabledAt == nil {
+	if op.TOTPEnabledAt == nil {
 		return httpx.Redirect(c, paths.AdminTOTPSetup)
 	}
 	next := paths.AdminTOTP
@@ -71,14 +70,14 @@ func (h *handlers) refuse(c *fiber.Ctx, err error, render func(msg string) error
 
 // pendingOperator is the operator who passed the password but not yet two-factor. ok is false
 // (and the response a redirect) when there is none, or when two-factor is done already.
-func (h *handlers) pendingOperator(c *fiber.Ctx) (store.Operator, bool, error) {
+func (h *handlers) pendingOperator(c *fiber.Ctx) (auth.Operator, bool, error) {
 	ctx := c.UserContext()
-	if _, done := auth.Operator(ctx); done {
-		return store.Operator{}, false, httpx.Redirect(c, paths.Admin)
+	if _, done := auth.OperatorFrom(ctx); done {
+		return auth.Operator{}, false, httpx.Redirect(c, paths.Admin)
 	}
 	oid, _, _, ok := h.Logins.OperatorID(ctx)
 	if !ok {
-		return store.Operator{}, false, httpx.Redirect(c, paths.AdminLogin)
+		return auth.Operator{}, false, httpx.Redirect(c, paths.AdminLogin)
 	}
 	op, err := h.Operators.Get(ctx, oid)
 	if errors.Is(err, auth.ErrNotFound) {
@@ -92,7 +91,7 @@ func (h *handlers) setupForm(c *fiber.Ctx) error {
 	if !ok {
 		return err
 	}
-	if op.TotpEnabledAt != nil {
+	if op.TOTPEnabledAt != nil {
 		return httpx.Redirect(c, paths.AdminTOTP)
 	}
 	return h.renderSetup(c, fiber.StatusOK, op, "")
@@ -100,7 +99,7 @@ func (h *handlers) setupForm(c *fiber.Ctx) error {
 
 // renderSetup shows the QR code of the secret being set up, making one on the first visit; the
 // secret stays server-side, in the login, until a code confirms it.
-func (h *handlers) renderSetup(c *fiber.Ctx, status int, op store.Operator, codeErr string) error {
+func (h *handlers) renderSetup(c *fiber.Ctx, status int, op auth.Operator, codeErr string) error {
 	ctx := c.UserContext()
 	var setup auth.TOTPSetup
 	var err error
@@ -124,7 +123,7 @@ func (h *handlers) setup(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	sec := h.Logins.TOTPSetup(ctx)
-	if op.TotpEnabledAt != nil || sec == "" {
+	if op.TOTPEnabledAt != nil || sec == "" {
 		return httpx.Redirect(c, paths.AdminTOTPSetup)
 	}
 	err = h.Operators.EnableTOTP(ctx, op, sec, c.FormValue("code"))
@@ -139,7 +138,7 @@ func (h *handlers) setup(c *fiber.Ctx) error {
 }
 
 // finishLogin marks two-factor done (with a new login token) and records the login.
-func (h *handlers) finishLogin(c *fiber.Ctx, op store.Operator, next string) error {
+func (h *handlers) finishLogin(c *fiber.Ctx, op auth.Operator, next string) error {
 	ctx := c.UserContext()
 	if err := h.Logins.SetOperatorMFA(ctx); err != nil {
 		return err
@@ -155,7 +154,7 @@ func (h *handlers) verifyForm(c *fiber.Ctx) error {
 	if !ok {
 		return err
 	}
-	if op.TotpEnabledAt == nil {
+	if op.TOTPEnabledAt == nil {
 		return httpx.Redirect(c, paths.AdminTOTPSetup)
 	}
 	return httpx.Render(c, fiber.StatusOK, adminauth.Verify(adminauth.VerifyForm{CSRFToken: h.csrf(c.UserContext()),
@@ -167,7 +166,7 @@ func (h *handlers) verify(c *fiber.Ctx) error {
 	if !ok {
 		return err
 	}
-	if op.TotpEnabledAt == nil {
+	if op.TOTPEnabledAt == nil {
 		return httpx.Redirect(c, paths.AdminTOTPSetup)
 	}
 	ctx := c.UserContext()

@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/audit"
-	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web/httpx"
 	"github.com/wagate/wagate/views/adminoverview"
@@ -44,17 +43,17 @@ func (h *handlers) loadOverview(ctx context.Context) (adminoverview.Page, error)
 		p.Pending = append(p.Pending, adminoverview.PendingTenant{ID: t.ID, Name: t.Name, OwnerEmail: t.OwnerEmail, CreatedAt: t.CreatedAt})
 	}
 	p.PendingMore = pending.Next != nil
-	recent, err := audit.ListAll(ctx, h.DB, audit.Filter{Limit: overviewRecent})
+	recent, err := h.Audit.ListAll(ctx, audit.Filter{Limit: overviewRecent})
 	if err != nil {
 		return p, err
 	}
 	p.Recent = auditEntries(recent.Entries)
-	live, err := cluster.Live(ctx, h.DB)
+	live, err := h.Instances.Live(ctx)
 	if err != nil {
 		return p, err
 	}
 	for _, in := range live {
-		p.Instances = append(p.Instances, adminoverview.Instance{Hostname: in.Hostname, PID: in.Pid, Roles: in.Roles,
+		p.Instances = append(p.Instances, adminoverview.Instance{Hostname: in.Hostname, PID: in.PID, Roles: in.Roles,
 			Version: in.Version, StartedAt: in.StartedAt, HeartbeatAt: in.HeartbeatAt, Draining: in.Draining})
 	}
 	return p, nil

@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/validate"
 	"github.com/wagate/wagate/internal/web/httpx"
@@ -27,11 +26,11 @@ func (h *handlers) listPlans(c *fiber.Ctx) error {
 	}
 	page := adminplans.IndexPage{Shell: h.shell(c, layout.AdminPlans, "Plans")}
 	for _, p := range plans {
-		page.Plans = append(page.Plans, adminplans.Plan{ID: p.ID, Name: p.Name, IsDefault: p.IsDefault, Tenants: p.TenantCount,
+		page.Plans = append(page.Plans, adminplans.Plan{ID: p.ID, Name: p.Name, IsDefault: p.IsDefault, Tenants: p.Tenants,
 			MaxSessions: p.MaxSessions, MessagesPerDay: p.MessagesPerDay, SendRatePerMinute: p.SendRatePerMinute,
 			DelayMinMs: p.DelayMinMs, DelayMaxMs: p.DelayMaxMs,
 			MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
-			APIRequestsPerMinute: p.ApiRequestsPerMinute})
+			APIRequestsPerMinute: p.APIRequestsPerMinute})
 	}
 	return httpx.Render(c, fiber.StatusOK, adminplans.Index(page))
 }
@@ -75,17 +74,17 @@ func (h *handlers) renderPlanForm(c *fiber.Ctx, status int, page adminplans.Form
 }
 
 // findPlan returns the plan with its tenant count (the list carries it; plans are few).
-func (h *handlers) findPlan(ctx context.Context, id uuid.UUID) (store.PlanListRow, error) {
+func (h *handlers) findPlan(ctx context.Context, id uuid.UUID) (tenant.PlanListItem, error) {
 	plans, err := h.Tenants.Plans(ctx)
 	if err != nil {
-		return store.PlanListRow{}, err
+		return tenant.PlanListItem{}, err
 	}
 	for _, p := range plans {
 		if p.ID == id {
 			return p, nil
 		}
 	}
-	return store.PlanListRow{}, tenant.ErrPlanNotFound
+	return tenant.PlanListItem{}, tenant.ErrPlanNotFound
 }
 
 func (h *handlers) editPlanForm(c *fiber.Ctx) error {
@@ -97,8 +96,8 @@ func (h *handlers) editPlanForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page := planPage(tenant.FromPlan(planOf(p)))
-	page.ID, page.IsDefault, page.Tenants = id, p.IsDefault, p.TenantCount
+	page := planPage(tenant.FromPlan(p.Plan))
+	page.ID, page.IsDefault, page.Tenants = id, p.IsDefault, p.Tenants
 	page.Shell = h.shell(c, layout.AdminPlans, "Edit "+p.Name)
 	return httpx.Render(c, fiber.StatusOK, adminplans.Form(page))
 }
@@ -113,27 +112,20 @@ func (h *handlers) updatePlan(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, values, err := parsePlanForm(c, tenant.FromPlan(planOf(cur)))
+	in, values, err := parsePlanForm(c, tenant.FromPlan(cur.Plan))
 	if err == nil {
 		_, err = h.Tenants.UpdatePlan(ctx, id, in)
 	}
 	var ve *validate.Errors
 	if errors.As(err, &ve) {
 		page := adminplans.FormPage{ID: id, Values: values, Default: in.Default, IsDefault: cur.IsDefault,
-			Tenants: cur.TenantCount, Errors: planFieldErrors(ve), Shell: h.shell(c, layout.AdminPlans, "Edit "+cur.Name)}
+			Tenants: cur.Tenants, Errors: planFieldErrors(ve), Shell: h.shell(c, layout.AdminPlans, "Edit "+cur.Name)}
 		return h.renderPlanForm(c, fiber.StatusUnprocessableEntity, page)
 	} else if err != nil {
 		return err
 	}
 	h.flash(c, components.FlashSuccess, "Plan "+strings.TrimSpace(in.Name)+" saved.")
 	return httpx.Redirect(c, paths.AdminPlans)
-}
-
-func planOf(p store.PlanListRow) store.Plan {
-	return store.Plan{ID: p.ID, Name: p.Name, MaxSessions: p.MaxSessions, MessagesPerDay: p.MessagesPerDay,
-		SendRatePerMinute: p.SendRatePerMinute, DelayMinMs: p.DelayMinMs, DelayMaxMs: p.DelayMaxMs,
-		MaxCampaignSize: p.MaxCampaignSize, MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
-		ApiRequestsPerMinute: p.ApiRequestsPerMinute, MaxWebhookEndpoints: p.MaxWebhookEndpoints, IsDefault: p.IsDefault}
 }
 
 // planPage is the form filled from in, sizes shown in MiB and GiB.

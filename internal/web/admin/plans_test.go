@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wagate/wagate/internal/audit"
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web/webtest"
 )
@@ -26,11 +25,11 @@ func planForm(name string) url.Values {
 	}
 }
 
-func plans(t *testing.T, e *webtest.Env) map[string]store.PlanListRow {
+func plans(t *testing.T, e *webtest.Env) map[string]tenant.PlanListItem {
 	t.Helper()
 	list, err := e.Services.Tenants.Plans(context.Background())
 	require.NoError(t, err)
-	out := map[string]store.PlanListRow{}
+	out := map[string]tenant.PlanListItem{}
 	for _, p := range list {
 		out[p.Name] = p
 	}
@@ -132,7 +131,7 @@ func TestConsolePlans(t *testing.T) {
 		ten := newTenant(t, e, "Newco", "owner@newco.test")
 		tt, err := e.Services.Tenants.Get(context.Background(), ten.id())
 		require.NoError(t, err)
-		require.Equal(t, biz.ID, tt.PlanID)
+		require.Equal(t, biz.ID, tt.Plan.ID)
 
 		list := c.get(t, "/admin/plans")
 		require.Contains(t, list.TestID(t, "flash"), "Business created")

@@ -173,10 +173,10 @@ func (h *handlers) loadTenant(ctx context.Context, id uuid.UUID) (admintenants.D
 		return p, err
 	}
 	p.Tenant = admintenants.Tenant{ID: t.ID, Name: t.Name, Status: t.Status, SuspendedReason: t.SuspendedReason,
-		PlanID: t.PlanID, PlanName: t.Plan.Name, Timezone: t.Timezone, DefaultCountry: t.DefaultCountry,
+		PlanID: t.Plan.ID, PlanName: t.Plan.Name, Timezone: t.Timezone, DefaultCountry: t.DefaultCountry,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 	p.Limits = admintenants.Limits{MaxSessions: t.Plan.MaxSessions, MessagesPerDay: t.Plan.MessagesPerDay,
-		SendRatePerMinute: t.Plan.SendRatePerMinute, APIRequestsPerMinute: t.Plan.ApiRequestsPerMinute,
+		SendRatePerMinute: t.Plan.SendRatePerMinute, APIRequestsPerMinute: t.Plan.APIRequestsPerMinute,
 		MaxWebhookEndpoints: t.Plan.MaxWebhookEndpoints, MaxMediaBytes: t.Plan.MaxMediaBytes, StorageQuotaBytes: t.Plan.StorageQuotaBytes}
 	team, err := h.Users.Team(ctx, id)
 	if err != nil {
@@ -184,7 +184,7 @@ func (h *handlers) loadTenant(ctx context.Context, id uuid.UUID) (admintenants.D
 	}
 	for _, u := range team.Members {
 		p.Members = append(p.Members, admintenants.Member{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role,
-			TwoFactor: u.TotpEnabledAt != nil, LastLogin: u.LastLoginAt, CreatedAt: u.CreatedAt})
+			TwoFactor: u.TOTPEnabledAt != nil, LastLogin: u.LastLoginAt, CreatedAt: u.CreatedAt})
 	}
 	usage, err := h.Tenants.Usage(ctx, id)
 	if err != nil {
@@ -198,7 +198,7 @@ func (h *handlers) loadTenant(ctx context.Context, id uuid.UUID) (admintenants.D
 	for _, pl := range plans {
 		p.Plans = append(p.Plans, admintenants.PlanOption{ID: pl.ID, Name: pl.Name, IsDefault: pl.IsDefault})
 	}
-	recent, err := audit.ListAll(ctx, h.DB, audit.Filter{TenantID: &id, Limit: tenantRecent})
+	recent, err := h.Audit.ListAll(ctx, audit.Filter{TenantID: &id, Limit: tenantRecent})
 	if err != nil {
 		return p, err
 	}

@@ -164,7 +164,7 @@ func TestMe(t *testing.T) {
 		require.Equal(t, api.Plan{ID: p.ID, Name: p.Name, MaxSessions: p.MaxSessions, MessagesPerDay: p.MessagesPerDay,
 			SendRatePerMinute: p.SendRatePerMinute, SendDelayMinMs: p.DelayMinMs, SendDelayMaxMs: p.DelayMaxMs,
 			MaxCampaignRecipients: p.MaxCampaignSize, MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
-			APIRequestsPerMinute: p.ApiRequestsPerMinute, MaxWebhookEndpoints: p.MaxWebhookEndpoints}, got.Plan)
+			APIRequestsPerMinute: p.APIRequestsPerMinute, MaxWebhookEndpoints: p.MaxWebhookEndpoints}, got.Plan)
 		require.Equal(t, api.Usage{Members: 2, ActiveAPIKeys: 1}, got.Usage, "owner and member; the revoked key does not count")
 		require.Equal(t, api.APIKey{ID: keyA.Key.ID, Name: "Order system", Scopes: []string{"read", "send"}}, got.Key)
 		// Every member of the answer, by its JSON name.
@@ -206,10 +206,10 @@ func TestMe(t *testing.T) {
 	t.Run("RateLimitHeaders", func(t *testing.T) {
 		r := call(t, e.URL(), http.MethodGet, "/api/v1/me", bearer(keyA.Secret)...)
 		require.Equal(t, http.StatusOK, r.Status)
-		require.Equal(t, strconv.Itoa(int(tA.Plan.ApiRequestsPerMinute)), r.Header.Get("RateLimit-Limit"))
+		require.Equal(t, strconv.Itoa(int(tA.Plan.APIRequestsPerMinute)), r.Header.Get("RateLimit-Limit"))
 		rem, err := strconv.Atoi(r.Header.Get("RateLimit-Remaining"))
 		require.NoError(t, err)
-		require.Less(t, rem, int(tA.Plan.ApiRequestsPerMinute))
+		require.Less(t, rem, int(tA.Plan.APIRequestsPerMinute))
 		reset, err := strconv.Atoi(r.Header.Get("RateLimit-Reset"))
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, reset, 1)

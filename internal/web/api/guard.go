@@ -165,7 +165,7 @@ func (p *planLimits) limit(ctx context.Context, tenantID uuid.UUID) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	n := max(int(t.Plan.ApiRequestsPerMinute), 1)
+	n := max(int(t.Plan.APIRequestsPerMinute), 1)
 	p.mu.Lock()
 	if len(p.m) > 100_000 {
 		clear(p.m) // bounded memory, however many tenants pass through

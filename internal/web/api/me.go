@@ -95,7 +95,7 @@ func meOf(o tenant.Overview, k auth.KeyPrincipal) Me {
 		Plan: Plan{ID: p.ID, Name: p.Name, MaxSessions: p.MaxSessions, MessagesPerDay: p.MessagesPerDay,
 			SendRatePerMinute: p.SendRatePerMinute, SendDelayMinMs: p.DelayMinMs, SendDelayMaxMs: p.DelayMaxMs,
 			MaxCampaignRecipients: p.MaxCampaignSize, MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
-			APIRequestsPerMinute: p.ApiRequestsPerMinute, MaxWebhookEndpoints: p.MaxWebhookEndpoints},
+			APIRequestsPerMinute: p.APIRequestsPerMinute, MaxWebhookEndpoints: p.MaxWebhookEndpoints},
 		Usage: Usage{Members: o.Usage.Members, ActiveAPIKeys: o.Usage.ActiveAPIKeys},
 		Key:   APIKey{ID: k.ID, Name: k.Name, Scopes: append([]string{}, k.Scopes...)},
 	}

@@ -56,6 +56,8 @@ var sentinels = []struct {
 	{session.ErrNotFound, fiber.StatusNotFound},
 	{session.ErrNotPaired, fiber.StatusConflict},
 	{session.ErrAlreadyPaired, fiber.StatusConflict},
+	{session.ErrNoQRCode, fiber.StatusConflict},
+	{session.ErrNotSupported, fiber.StatusNotFound}, // the simulator's pages do not exist without it
 	{message.ErrNotFound, fiber.StatusNotFound},
 	{message.ErrSessionNotFound, fiber.StatusNotFound}, // a session id in the path (groups, number checks)
 	{message.ErrNotCancelable, fiber.StatusConflict},

@@ -27,7 +27,7 @@ func (h *handlers) accountPage(c *fiber.Ctx) account.Page {
 	ctx := c.UserContext()
 	u := user(ctx)
 	return account.Page{CSRFToken: h.csrf(ctx), Name: u.Name, Email: u.Email, Role: u.Role, TenantName: u.TenantName,
-		Joined: u.CreatedAt, LastLogin: u.LastLoginAt, TOTPEnabled: u.TotpEnabledAt, MinPassword: auth.MinPasswordLen, Now: time.Now()}
+		Joined: u.CreatedAt, LastLogin: u.LastLoginAt, TOTPEnabled: u.TOTPEnabledAt, MinPassword: auth.MinPasswordLen, Now: time.Now()}
 }
 
 // accountErrors answers a form of the account page that came back with errors: the form alone
@@ -65,7 +65,7 @@ func (h *handlers) changePassword(c *fiber.Ctx) error {
 func (h *handlers) showTOTPSetup(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	u := user(ctx)
-	if u.TotpEnabledAt != nil {
+	if u.TOTPEnabledAt != nil {
 		h.flash(ctx, components.FlashInfo, "Two-factor authentication is on already.")
 		return httpx.Redirect(c, paths.Account)
 	}
@@ -92,7 +92,7 @@ func (h *handlers) enableTOTP(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	u := user(ctx)
 	secret := h.d.Logins.TOTPSetup(ctx)
-	if secret == "" || u.TotpEnabledAt != nil {
+	if secret == "" || u.TOTPEnabledAt != nil {
 		return httpx.Redirect(c, paths.AccountTOTP) // nothing being set up (or done already): start there
 	}
 	err := h.d.Users.EnableTOTP(ctx, u.User, secret, c.FormValue("code"))
@@ -113,7 +113,7 @@ func (h *handlers) enableTOTP(c *fiber.Ctx) error {
 func (h *handlers) disableTOTP(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	u := user(ctx)
-	if u.TotpEnabledAt == nil {
+	if u.TOTPEnabledAt == nil {
 		return httpx.Redirect(c, paths.Account)
 	}
 	err := h.d.Users.DisableTOTP(ctx, u.User, c.FormValue("password"))

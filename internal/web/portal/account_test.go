@@ -84,14 +84,14 @@ func TestPortal_TwoFactor(t *testing.T) {
 		requireStatus(t, http.StatusUnprocessableEntity, r)
 		require.NotEmpty(t, r.TestID(t, "error-code"))
 		require.Equal(t, secret, r.Doc(t).Find(`[data-testid="totp-secret"]`).AttrOr("data-secret", ""), "the same secret again")
-		require.Nil(t, current(t, e, w.owner.ID).TotpEnabledAt)
+		require.Nil(t, current(t, e, w.owner.ID).TOTPEnabledAt)
 	})
 
 	t.Run("Enable", func(t *testing.T) {
 		code, err := totp.GenerateCode(secret, time.Now())
 		require.NoError(t, err)
 		requireRedirect(t, "/app/account", b.Post("/app/account/2fa", url.Values{"code": {code}}))
-		require.NotNil(t, current(t, e, w.owner.ID).TotpEnabledAt)
+		require.NotNil(t, current(t, e, w.owner.ID).TOTPEnabledAt)
 		r := b.Get("/app/account")
 		require.Contains(t, r.TestID(t, "flash"), "Two-factor authentication is on")
 		require.Equal(t, "true", r.Doc(t).Find(`[data-testid="totp-status"]`).AttrOr("data-on", ""))
@@ -105,14 +105,14 @@ func TestPortal_TwoFactor(t *testing.T) {
 		requireStatus(t, http.StatusUnprocessableEntity, r)
 		require.Equal(t, "totp-disable-form", r.Doc(t).Find("form").First().AttrOr("id", ""))
 		require.NotEmpty(t, r.TestID(t, "error-password"))
-		require.NotNil(t, current(t, e, w.owner.ID).TotpEnabledAt)
+		require.NotNil(t, current(t, e, w.owner.ID).TOTPEnabledAt)
 
 		r = b.Post("/app/account/2fa/disable", url.Values{"password": {"not my password"}})
 		requireStatus(t, http.StatusUnprocessableEntity, r)
 		require.Equal(t, 1, r.Doc(t).Find(`[data-testid="portal-shell"]`).Length(), "without htmx, the whole page")
 
 		requireRedirect(t, "/app/account", b.Post("/app/account/2fa/disable", url.Values{"password": {w.ownerPW}}))
-		require.Nil(t, current(t, e, w.owner.ID).TotpEnabledAt)
+		require.Nil(t, current(t, e, w.owner.ID).TOTPEnabledAt)
 		require.Equal(t, "false", b.Get("/app/account").Doc(t).Find(`[data-testid="totp-status"]`).AttrOr("data-on", ""))
 	})
 }

@@ -29,7 +29,7 @@ func (h *handlers) showAudit(c *fiber.Ctx) error {
 	if id, err := uuid.Parse(c.Query("before")); err == nil {
 		f.Before = &id
 	}
-	page, err := audit.ListForTenant(ctx, h.d.DB, auth.TenantID(ctx), f)
+	page, err := h.d.Audit.ListForTenant(ctx, auth.TenantID(ctx), f)
 	if err != nil {
 		return err
 	}

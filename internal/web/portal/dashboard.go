@@ -33,7 +33,7 @@ func dashboardPage(u auth.CurrentUser, o tenant.Overview) dashboard.Page {
 		Members: o.Usage.Members, ActiveKeys: o.Usage.ActiveAPIKeys,
 		Plan: dashboard.Plan{
 			Name: p.Name, MaxSessions: p.MaxSessions, MessagesPerDay: p.MessagesPerDay, SendRatePerMinute: p.SendRatePerMinute,
-			APIRequestsPerMinute: p.ApiRequestsPerMinute, MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
+			APIRequestsPerMinute: p.APIRequestsPerMinute, MaxMediaBytes: p.MaxMediaBytes, StorageQuotaBytes: p.StorageQuotaBytes,
 		},
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/auth"
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/web/httpx"
 	"github.com/wagate/wagate/views/components"
 	"github.com/wagate/wagate/views/keys"
@@ -87,7 +86,7 @@ func (h *handlers) revokeKey(c *fiber.Ctx) error {
 	return httpx.Redirect(c, paths.Keys)
 }
 
-func keysPage(actor auth.CurrentUser, rows []store.APIKeyListByTenantRow, now time.Time) keys.Page {
+func keysPage(actor auth.CurrentUser, rows []auth.APIKey, now time.Time) keys.Page {
 	p := keys.Page{Now: now}
 	for _, r := range rows {
 		p.Keys = append(p.Keys, keys.Key{ID: r.ID, Name: r.Name, Prefix: r.Prefix, Scopes: r.Scopes, CreatedBy: r.CreatedByEmail,

@@ -10,12 +10,12 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/wagate/wagate/internal/audit"
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/media"
 	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/outbox"
 	"github.com/wagate/wagate/internal/session"
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/views/paths"
 )
@@ -23,17 +23,15 @@ import (
 // Deps is what the portal needs.
 type Deps struct {
 	Log         *slog.Logger
-	DB          store.DB // read-only listings (audit log)
+	Audit       *audit.Log
 	Users       *auth.Service
 	Keys        *auth.APIKeys
 	Logins      *auth.Logins
 	Tenants     *tenant.Service
 	MailEnabled bool
-	Simulator   bool
 	BaseURL     string
-	Sessions    *session.Service
-	// SimHooks backs the "Simulate scan" button; nil unless WA_DRIVER=simulator.
-	SimHooks SimHooks
+	// Sessions also backs simulator mode: its notice and the "Simulate scan" button.
+	Sessions *session.Service
 	// Messages, Media and Feed back the message pages: the log, a message's page, the send form
 	// with its upload, and the live updates (outbox events of the caller's tenant).
 	Messages *message.Service

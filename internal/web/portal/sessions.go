@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
 	"github.com/wagate/wagate/internal/auth"
 	"github.com/wagate/wagate/internal/session"
@@ -19,13 +17,6 @@ import (
 	"github.com/wagate/wagate/views/portalui"
 	"github.com/wagate/wagate/views/sessions"
 )
-
-// SimHooks are the simulator's test hooks the portal offers in simulator mode ("Simulate scan").
-// *simulator.Connector implements it; it is nil with the real driver.
-type SimHooks interface {
-	// Scan confirms the session's QR pairing as if a phone with that number had scanned it.
-	Scan(ctx context.Context, sessionID uuid.UUID, phone string) error
-}
 
 func (h *handlers) listSessions(c *fiber.Ctx) error {
 	return h.renderSessions(c, fiber.StatusOK, sessions.Form{})
@@ -119,35 +110,22 @@ func (h *handlers) pairSession(c *fiber.Ctx) error {
 // simulateScan "scans" the session's QR code with a made-up phone (simulator mode only). htmx
 // posts it without a page load: the page then follows the pairing over SSE.
 func (h *handlers) simulateScan(c *fiber.Ctx) error {
-	if h.d.SimHooks == nil {
-		return fiber.ErrNotFound
-	}
 	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.UserContext()
-	if _, err := h.d.Sessions.Get(ctx, auth.TenantID(ctx), id); err != nil {
-		return err // another tenant's id is not found: the hook itself knows no tenants
-	}
-	if err := h.d.SimHooks.Scan(ctx, id, simulatedPhone(id)); err != nil {
-		if httpx.IsHTMX(c) {
-			return fiber.NewError(fiber.StatusConflict, "There is no QR code on screen to scan yet. Wait for it, then try again.")
-		}
-		h.flash(ctx, components.FlashError, "There is no QR code on screen to scan yet. Wait for it, then try again.")
+	err = h.d.Sessions.SimulateScan(ctx, auth.TenantID(ctx), id)
+	if errors.Is(err, session.ErrNoQRCode) && !httpx.IsHTMX(c) {
+		h.flash(ctx, components.FlashError, httpx.Sentence(session.ErrNoQRCode.Error()))
 		return httpx.Redirect(c, paths.Session(id))
+	} else if err != nil {
+		return err // htmx shows a 409's message in place; without the simulator there is no such page (404)
 	}
 	if httpx.IsHTMX(c) {
 		return c.SendStatus(fiber.StatusNoContent)
 	}
 	return httpx.Redirect(c, paths.Session(id))
-}
-
-// simulatedPhone is a stable made-up German mobile number for a session's simulated scan.
-func simulatedPhone(id uuid.UUID) string {
-	f := fnv.New32a()
-	_, _ = f.Write(id[:])
-	return fmt.Sprintf("49151%08d", f.Sum32()%100_000_000)
 }
 
 func (h *handlers) reconnectSession(c *fiber.Ctx) error {
@@ -222,7 +200,7 @@ func (h *handlers) confirmSession(c *fiber.Ctx, action, button, title, text, det
 }
 
 func (h *handlers) frag(ctx context.Context) sessions.Frag {
-	return sessions.Frag{CSRFToken: h.csrf(ctx), Simulator: h.d.SimHooks != nil, Now: time.Now()}
+	return sessions.Frag{CSRFToken: h.csrf(ctx), Simulator: h.d.Sessions.Simulated(), Now: time.Now()}
 }
 
 // historyLength is how many status changes a session page shows.

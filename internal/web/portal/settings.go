@@ -38,14 +38,14 @@ func (h *handlers) saveSettings(c *fiber.Ctx) error {
 	if form.OtherTimezone != "" {
 		tz = form.OtherTimezone
 	}
-	t, err := h.d.Tenants.UpdateSettings(ctx, auth.TenantID(ctx), tenant.Settings{Name: form.Name, Timezone: tz, DefaultCountry: form.DefaultCountry})
+	saved, err := h.d.Tenants.UpdateSettings(ctx, auth.TenantID(ctx), tenant.Settings{Name: form.Name, Timezone: tz, DefaultCountry: form.DefaultCountry})
 	if errs, ok := fieldErrors(err); ok {
 		form.Errors = errs
 		return h.settingsErrors(c, form)
 	} else if err != nil {
 		return err
 	}
-	h.success(ctx, "Settings saved for "+t.Name+".")
+	h.success(ctx, "Settings saved for "+saved.Name+".")
 	return httpx.Redirect(c, paths.Settings)
 }
 

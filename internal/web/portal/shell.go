@@ -24,7 +24,7 @@ func (h *handlers) shell(c *fiber.Ctx, title, active string) layout.Shell {
 	u := user(ctx)
 	s := layout.Shell{
 		Title: title, Active: active, UserName: u.Name, UserEmail: u.Email, UserRole: u.Role,
-		TenantName: u.TenantName, CanManage: u.CanManageMembers(), Simulator: h.d.Simulator,
+		TenantName: u.TenantName, CanManage: u.CanManageMembers(), Simulator: h.d.Sessions.Simulated(),
 		CSRFToken: h.csrf(ctx),
 	}
 	if f, ok := h.d.Logins.PopFlash(ctx); ok {
@@ -48,7 +48,7 @@ func (h *handlers) success(ctx context.Context, text string) {
 
 // user is the logged-in user; the portal's gates guarantee one.
 func user(ctx context.Context) auth.CurrentUser {
-	u, _ := auth.User(ctx)
+	u, _ := auth.UserFrom(ctx)
 	return u
 }
 

@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/auth"
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/web/httpx"
 	"github.com/wagate/wagate/views/layout"
 	"github.com/wagate/wagate/views/paths"
@@ -161,7 +160,7 @@ func teamPage(actor auth.CurrentUser, t auth.Team, now time.Time) team.Page {
 	p := team.Page{CanManage: actor.CanManageMembers(), Now: now}
 	for _, m := range t.Members {
 		lastOwner := m.Role == auth.RoleOwner && owners <= 1
-		row := team.Member{ID: m.ID, Name: m.Name, Email: m.Email, Role: m.Role, TwoFA: m.TotpEnabledAt != nil,
+		row := team.Member{ID: m.ID, Name: m.Name, Email: m.Email, Role: m.Role, TwoFA: m.TOTPEnabledAt != nil,
 			LastLogin: m.LastLoginAt, Joined: m.CreatedAt, Self: m.ID == actor.ID}
 		if !lastOwner {
 			row.RoleChoices = roleChoices(actor, m)
@@ -179,7 +178,7 @@ func teamPage(actor auth.CurrentUser, t auth.Team, now time.Time) team.Page {
 
 // roleChoices are the roles actor may give m: owners any, admins admin or member (and never to an
 // owner), members none.
-func roleChoices(actor auth.CurrentUser, m store.User) []string {
+func roleChoices(actor auth.CurrentUser, m auth.User) []string {
 	switch {
 	case actor.Role == auth.RoleOwner:
 		return auth.Roles
@@ -190,6 +189,6 @@ func roleChoices(actor auth.CurrentUser, m store.User) []string {
 }
 
 // canRemove reports whether actor may remove another member m: owners anyone, admins anyone but owners.
-func canRemove(actor auth.CurrentUser, m store.User) bool {
+func canRemove(actor auth.CurrentUser, m auth.User) bool {
 	return actor.CanManageMembers() && (actor.Role == auth.RoleOwner || m.Role != auth.RoleOwner)
 }

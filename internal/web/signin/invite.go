@@ -25,7 +25,7 @@ func (h *handlers) invitePage(c *fiber.Ctx, status int, name string, errs signin
 	}
 	page := signin.InvitePage{Chrome: h.chrome(c), Token: tok, Email: inv.Email, Role: inv.Role,
 		TenantName: inv.TenantName, Name: name, Errors: errs}
-	if u, ok := auth.User(ctx); ok {
+	if u, ok := auth.UserFrom(ctx); ok {
 		page.CurrentEmail = u.Email
 	}
 	return httpx.Render(c, status, signin.Invite(page))

@@ -16,7 +16,7 @@ import (
 // loginForm shows the login form; a user already logged in goes on to where they were headed.
 func (h *handlers) loginForm(c *fiber.Ctx) error {
 	next := safeNext(c.Query(signin.FieldNext))
-	if u, ok := auth.User(c.UserContext()); ok {
+	if u, ok := auth.UserFrom(c.UserContext()); ok {
 		return h.alreadyIn(c, u, target(next))
 	}
 	return httpx.Render(c, fiber.StatusOK, signin.Login(signin.LoginPage{Chrome: h.chrome(c), Next: next}))
@@ -41,7 +41,7 @@ func (h *handlers) login(c *fiber.Ctx) error {
 		return err
 	}
 	h.rememberDevice(c, u.Email)
-	if u.TotpEnabledAt != nil {
+	if u.TOTPEnabledAt != nil {
 		if err := h.d.Logins.SetPending(ctx, u.ID); err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func (h *handlers) totp(c *fiber.Ctx) error {
 // logout ends the browser's login (with a new token) and says so on the login page.
 func (h *handlers) logout(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	if u, ok := auth.User(ctx); ok {
+	if u, ok := auth.UserFrom(ctx); ok {
 		// The audit entry must not keep anyone logged in: log its failure and go on.
 		if err := h.d.Users.RecordLogout(ctx, u.User); err != nil {
 			h.d.Log.ErrorContext(ctx, "audit logout", "err", err, "request_id", httpx.RequestID(ctx))

@@ -15,7 +15,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/wagate/wagate/internal/auth"
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/tenant"
 	"github.com/wagate/wagate/internal/web/httpx"
 	"github.com/wagate/wagate/views/paths"
@@ -73,7 +72,7 @@ func (h *handlers) chrome(c *fiber.Ctx) signin.Chrome {
 }
 
 // logIn makes the browser's login the user's (new token) and records it.
-func (h *handlers) logIn(c *fiber.Ctx, u store.User) error {
+func (h *handlers) logIn(c *fiber.Ctx, u auth.User) error {
 	ctx := c.UserContext()
 	if err := h.d.Logins.LoginUser(ctx, u.ID, u.PasswordChangedAt); err != nil {
 		return err

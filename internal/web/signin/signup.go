@@ -17,7 +17,7 @@ import (
 // signupForm shows the sign-up form, or why there is none (invitation only).
 func (h *handlers) signupForm(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	if u, ok := auth.User(ctx); ok {
+	if u, ok := auth.UserFrom(ctx); ok {
 		return h.alreadyIn(c, u, paths.App)
 	}
 	mode, err := h.d.Tenants.SignupMode(ctx)
