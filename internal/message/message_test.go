@@ -185,7 +185,7 @@ func TestSend_DailyQuotaAndGiveBack(t *testing.T) {
 func TestSend_Idempotency(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, false)
-	render := func(m message.Message) (int, []byte, error) {
+	render := func(m message.Message, _ *message.MediaInfo) (int, []byte, error) {
 		return 202, []byte(`{"id":"` + m.ID.String() + `"}`), nil
 	}
 	idem := &message.Idempotency{Key: "k-1", Hash: []byte("hash-a"), Render: render}
