@@ -427,7 +427,8 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, tenantID uuid.U
 		}
 		// A send_at in the past (or within a second) sends now.
 	}
-	// A file's kind is checked once its other fields are right (a form words it on its own).
+	// The type against what the request carries. Against a file, only once every other field is
+	// right (below): that refusal comes alone, as a *KindError a form can word its own way.
 	if req.Type != "" && !hasFile && p.kind != "" {
 		if msg := typeProblem(req.Type, p.kind, false, ""); msg != "" {
 			c.Add("type", msg)
