@@ -23,7 +23,31 @@ func (m mediaStore) Info(ctx context.Context, tenantID, id uuid.UUID) (MediaInfo
 	if md.State != media.StateStored {
 		return MediaInfo{}, fmt.Errorf("media %s is %s", id, md.State)
 	}
-	return MediaInfo{ID: md.ID, MIME: md.MIME, Size: md.Size, FileName: md.FileName, Kind: md.Kind, VoiceNote: md.VoiceNote}, nil
+	return infoOf(md), nil
+}
+
+func infoOf(md media.Media) MediaInfo {
+	return MediaInfo{ID: md.ID, MIME: md.MIME, Size: md.Size, FileName: md.FileName, Kind: md.Kind, VoiceNote: md.VoiceNote}
+}
+
+func (m mediaStore) Upload(ctx context.Context, tenantID uuid.UUID, name string, r io.Reader, size int64) (MediaInfo, error) {
+	md, err := m.s.Upload(ctx, tenantID, name, r, size)
+	if err != nil {
+		return MediaInfo{}, err
+	}
+	return infoOf(md), nil
+}
+
+func (m mediaStore) Fetch(ctx context.Context, tenantID uuid.UUID, url string) (MediaInfo, error) {
+	md, err := m.s.Fetch(ctx, tenantID, url)
+	if err != nil {
+		return MediaInfo{}, err
+	}
+	return infoOf(md), nil
+}
+
+func (m mediaStore) Delete(ctx context.Context, tenantID, id uuid.UUID) error {
+	return m.s.Delete(ctx, tenantID, id)
 }
 
 func (m mediaStore) Open(ctx context.Context, tenantID, id uuid.UUID) (io.ReadCloser, error) {

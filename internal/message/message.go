@@ -112,12 +112,20 @@ type Message struct {
 
 // SendRequest is a message to send. To is a phone number in any common format (normalised to E.164
 // with the tenant's default country) or a JID (…@g.us for groups). The kind follows from what is set:
-// MediaID (its type decides image, video, audio, document), Location, Contact, else text.
+// MediaID or File (the file's type decides image, video, audio, document), Location, Contact, else
+// text.
 type SendRequest struct {
 	SessionID uuid.UUID
 	To        string
 	Text      string // the text, or a media message's caption
-	MediaID   *uuid.UUID
+	// MediaID names a stored file (POST /media, or an earlier try of a form); File is one to store
+	// with the send. At most one of them is set.
+	MediaID *uuid.UUID
+	File    *File
+	// Type, when set, is what the sender means to send: it must agree with what the request carries
+	// (a *KindError when the file is of another kind), and KindDocument sends an image, video or
+	// audio file as a document.
+	Type whatsapp.Kind
 	// FileName is the name a document is shown with (default: the uploaded file's name).
 	FileName string
 	// AsDocument sends an image, video or audio as a document (a file) instead.
@@ -138,13 +146,17 @@ type Idempotency struct {
 	Key string
 	// Hash is SHA-256 of the request's method, path and body.
 	Hash []byte
-	// Render makes the response to store for replays, inside the accepting transaction.
-	Render func(Message) (status int, body []byte, err error)
+	// Render makes the response to store for replays, inside the accepting transaction, from the
+	// message and its file (nil when it carries none).
+	Render func(m Message, file *MediaInfo) (status int, body []byte, err error)
 }
 
 // Accepted is what Send did: the message, or the replay of an earlier response with the same key.
 type Accepted struct {
 	Message Message
+	// File is the message's file, when it carries one. Send returns it with a refusal too while the
+	// file stays stored (a MediaID the tenant has, or a File with Keep), so a form can offer it again.
+	File *MediaInfo
 	// Replay is set when an earlier request with the same Idempotency-Key answered already.
 	Replay *Replay
 }

@@ -51,6 +51,20 @@ func newRig(t *testing.T) *rig {
 	pool, err := pgxpool.New(ctx, dbtest.URL(t))
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
+	st, err := media.NewLocal(media.LocalConfig{Dir: t.TempDir(), BaseURL: "http://localhost", Keys: secret.New([]byte(strings.Repeat("k", 32)))})
+	require.NoError(t, err)
+	deps, rdb := newDeps(t, message.MediaStore(media.NewService(pool, st, media.Config{})))
+	r := &rig{t: t, ctx: ctx, pool: pool, svc: message.NewService(pool, deps, message.Config{}, nil),
+		sessions: session.NewService(pool, simulator.NewConnector(pool, simulator.DefaultOptions()), cluster.NewPubSub(rdb), nil)}
+	r.tenantID, r.session = r.pairedSession("Acme", "4915100003333")
+	return r
+}
+
+// newDeps are the message service's collaborators as the HTTP role has them, on the test binary's
+// Redis: the Asynq enqueuer, the router (this process holds no session, so it asks holders over
+// Redis), the pacer, no metrics; md is the media store.
+func newDeps(t *testing.T, md message.Media) (message.Deps, *redis.Client) {
+	t.Helper()
 	redisURL := dbtest.RedisURL(t)
 	opt, err := redis.ParseURL(redisURL)
 	require.NoError(t, err)
@@ -59,16 +73,9 @@ func newRig(t *testing.T) *rig {
 	enq, err := worker.NewEnqueuer(redisURL)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = enq.Close() })
-	st, err := media.NewLocal(media.LocalConfig{Dir: t.TempDir(), BaseURL: "http://localhost", Keys: secret.New([]byte(strings.Repeat("k", 32)))})
-	require.NoError(t, err)
 	self := uuid.New()
-	svc := message.NewService(pool, message.Deps{Enqueuer: enq, Media: message.MediaStore(media.NewService(pool, st, media.Config{})),
-		Holders: delivery.NewRouter(self, nil, cluster.RPCFactory(rdb, 4, nil)(self)), Pacer: ratelimit.NewPacer(rdb),
-		Observer: message.NoObserver}, message.Config{}, nil)
-	r := &rig{t: t, ctx: ctx, pool: pool, svc: svc,
-		sessions: session.NewService(pool, simulator.NewConnector(pool, simulator.DefaultOptions()), cluster.NewPubSub(rdb), nil)}
-	r.tenantID, r.session = r.pairedSession("Acme", "4915100003333")
-	return r
+	return message.Deps{Enqueuer: enq, Media: md, Holders: delivery.NewRouter(self, nil, cluster.RPCFactory(rdb, 4, nil)(self)),
+		Pacer: ratelimit.NewPacer(rdb), Observer: message.NoObserver}, rdb
 }
 
 // pairedSession makes a tenant with a session linked to phone's account (nobody holds it).
@@ -149,7 +156,7 @@ func TestSend_DailyQuotaAndGiveBack(t *testing.T) {
 func TestSend_Idempotency(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	render := func(m message.Message) (int, []byte, error) {
+	render := func(m message.Message, _ *message.MediaInfo) (int, []byte, error) {
 		return 202, []byte(`{"id":"` + m.ID.String() + `"}`), nil
 	}
 	idem := &message.Idempotency{Key: "k-1", Hash: []byte("hash-a"), Render: render}

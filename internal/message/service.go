@@ -49,6 +49,14 @@ type MediaInfo struct {
 type Media interface {
 	Info(ctx context.Context, tenantID, id uuid.UUID) (MediaInfo, error)
 	Open(ctx context.Context, tenantID, id uuid.UUID) (io.ReadCloser, error)
+	// Upload stores a file sent with a request (size as declared, 0 when unknown) and Fetch one
+	// downloaded from an http(s) URL. Their refusals are for the sender to see as they are (a
+	// *validate.Errors on "file" or "media_url", a file too large or of a type WhatsApp does not
+	// take, a full storage quota); on any error nothing is stored.
+	Upload(ctx context.Context, tenantID uuid.UUID, name string, r io.Reader, size int64) (MediaInfo, error)
+	Fetch(ctx context.Context, tenantID uuid.UUID, url string) (MediaInfo, error)
+	// Delete removes a file stored for a send that was then refused.
+	Delete(ctx context.Context, tenantID, id uuid.UUID) error
 }
 
 // Config tunes messaging. Zero values take the defaults.
@@ -169,6 +177,7 @@ type prepared struct {
 	kind      whatsapp.Kind
 	body      string
 	mediaID   *uuid.UUID
+	file      *MediaInfo // the file MediaID names
 	fileName  string
 	voiceNote bool
 	detail    []byte
@@ -179,27 +188,47 @@ type prepared struct {
 
 // Send validates req and accepts it: in one transaction the message row (queued, or scheduled when
 // SendAt is later), its first event, the idempotency record and its count against the tenant's daily
-// quota; then, after commit, its task (a lost enqueue is repaired by the sweeper). Errors:
-// *validate.Errors (fields to, session_id, media_id, reply_to, send_at, text, file_name, location,
-// contact, queue), *QuotaError, ErrSessionNotPaired, ErrIdempotencyRunning, ErrIdempotencyMismatch.
+// quota; then, after commit, its task (a lost enqueue is repaired by the sweeper). A req.File is
+// stored only once the rest of the request is right, and not kept when the send is refused after all
+// (unless File.Keep). Errors: *validate.Errors (fields to, session_id, media_id, file, media_url,
+// type, reply_to, send_at, text, file_name, location, contact, queue), *KindError, the media store's
+// refusals of a File, *QuotaError, ErrSessionNotPaired, ErrIdempotencyRunning, ErrIdempotencyMismatch.
 func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest, idem *Idempotency) (Accepted, error) {
+	if req.File != nil {
+		return s.sendFile(ctx, tenantID, req, idem)
+	}
 	q := store.New(s.db)
+	info, p, replay, err := s.check(ctx, q, tenantID, req, idem)
+	if err != nil || replay != nil {
+		return Accepted{File: p.file, Replay: replay}, err
+	}
+	acc, err := s.accept(ctx, q, tenantID, req.SessionID, info, p, idem)
+	acc.File = p.file
+	return acc, err
+}
+
+// check reads what req needs and validates it, storing nothing. A replay answers before validation:
+// the first request with idem's key was valid, and the same body still is.
+func (s *Service) check(ctx context.Context, q *store.Queries, tenantID uuid.UUID, req SendRequest, idem *Idempotency) (store.MessageSendContextRow, prepared, *Replay, error) {
 	info, err := s.sendContext(ctx, q, tenantID, req.SessionID)
 	if err != nil {
-		return Accepted{}, fmt.Errorf("send: tenant: %w", err)
+		return info, prepared{}, nil, fmt.Errorf("send: tenant: %w", err)
 	}
-	// A replay answers before validation: the first request was valid, and the same body still is.
 	if idem != nil {
 		if rec, err := q.IdempotencyGet(ctx, store.IdempotencyGetParams{TenantID: tenantID, Key: idem.Key}); err == nil {
-			return replayOf(rec, idem)
+			acc, err := replayOf(rec, idem)
+			return info, prepared{}, acc.Replay, err
 		} else if !store.IsNotFound(err) {
-			return Accepted{}, fmt.Errorf("send: idempotency: %w", err)
+			return info, prepared{}, nil, fmt.Errorf("send: idempotency: %w", err)
 		}
 	}
 	p, err := s.prepare(ctx, q, tenantID, info, req)
-	if err != nil {
-		return Accepted{}, err
-	}
+	return info, p, nil, err
+}
+
+// accept stores a checked request: one statement far from the day's quota, else the transaction
+// that takes turns on the tenant's counter.
+func (s *Service) accept(ctx context.Context, q *store.Queries, tenantID, sessionID uuid.UUID, info store.MessageSendContextRow, p prepared, idem *Idempotency) (Accepted, error) {
 	now := s.now()
 	loc, err := time.LoadLocation(info.Timezone)
 	if err != nil {
@@ -227,13 +256,13 @@ func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest,
 			Kind: string(p.kind), Status: string(status)})
 		rows, err := q.MessageAcceptFast(ctx, store.MessageAcceptFastParams{TenantID: tenantID, QuotaDay: day,
 			Margin: quotaMargin, Shard: int16(1 + rand.IntN(quotaShards-1)),
-			ID: id, SessionID: req.SessionID, WaID: waID, ChatJid: p.to.JID.String(), Phone: p.to.Phone,
+			ID: id, SessionID: sessionID, WaID: waID, ChatJid: p.to.JID.String(), Phone: p.to.Phone,
 			Kind: string(p.kind), Body: p.body, MediaID: p.mediaID, FileName: p.fileName, VoiceNote: p.voiceNote,
 			Detail: p.detail, ReplyTo: p.replyTo, Queue: p.queue, Status: string(status), SendAt: p.sendAt,
 			ExpiresAt: &expires, QueuedAt: queuedAt, EventPayload: pl})
 		if store.IsForeignKeyViolation(err) {
 			// The session was deleted within the context cache's second.
-			s.forgetContext(tenantID, req.SessionID)
+			s.forgetContext(tenantID, sessionID)
 			return Accepted{}, validate.Field("session_id", unknownSession)
 		} else if err != nil {
 			return Accepted{}, fmt.Errorf("send: %w", err)
@@ -261,7 +290,7 @@ func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest,
 			}
 		}
 		row, err := q.MessageInsert(ctx, store.MessageInsertParams{
-			ID: id, TenantID: tenantID, SessionID: req.SessionID, WaID: waID,
+			ID: id, TenantID: tenantID, SessionID: sessionID, WaID: waID,
 			ChatJid: p.to.JID.String(), Phone: p.to.Phone, Kind: string(p.kind), Body: p.body, MediaID: p.mediaID,
 			FileName: p.fileName, VoiceNote: p.voiceNote, Detail: p.detail, ReplyTo: p.replyTo, Queue: p.queue,
 			Status: string(status), SendAt: p.sendAt, ExpiresAt: &expires,
@@ -275,7 +304,7 @@ func (s *Service) Send(ctx context.Context, tenantID uuid.UUID, req SendRequest,
 		}
 		acc.Message = FromRow(row)
 		if idem != nil {
-			code, body, err := idem.Render(acc.Message)
+			code, body, err := idem.Render(acc.Message, p.file)
 			if err != nil {
 				return fmt.Errorf("render idempotent response: %w", err)
 			}
@@ -355,8 +384,9 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, tenantID uuid.U
 		c.Add("queue", "Must be interactive or bulk.")
 	}
 
+	hasFile := req.MediaID != nil || req.File != nil
 	set := 0
-	for _, b := range []bool{req.MediaID != nil, req.Location != nil, req.Contact != nil} {
+	for _, b := range []bool{hasFile, req.Location != nil, req.Contact != nil} {
 		if b {
 			set++
 		}
@@ -364,11 +394,12 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, tenantID uuid.U
 	if set > 1 {
 		c.Add("media_id", "Send one of media, location or contact per message.")
 	}
+	c.Check(req.MediaID == nil || req.File == nil, "media_id", "Send either a stored file or a new one, not both.")
 	text := strings.TrimRight(req.Text, " \t\r\n")
 	switch {
 	case !utf8.ValidString(text):
 		c.Add("text", "Contains characters that are not valid text.")
-	case req.MediaID != nil:
+	case hasFile:
 		p.body = text
 		c.Check(utf8.RuneCountInString(text) <= maxCaptionRunes, "text", fmt.Sprintf("A caption can be at most %d characters.", maxCaptionRunes))
 		s.prepareMedia(ctx, tenantID, req, &p, &c)
@@ -420,8 +451,18 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, tenantID uuid.U
 		}
 		// A send_at in the past (or within a second) sends now.
 	}
+	// The type against what the request carries. Against a file, only once every other field is
+	// right (below): that refusal comes alone, as a *KindError a form can word its own way.
+	if req.Type != "" && !hasFile && p.kind != "" {
+		if msg := typeProblem(req.Type, p.kind, false, ""); msg != "" {
+			c.Add("type", msg)
+		}
+	}
 	if err := c.Err(); err != nil {
 		return p, err
+	}
+	if f := p.file; f != nil && req.Type != "" && typeProblem(req.Type, f.Kind, true, f.MIME) != "" {
+		return p, &KindError{Type: req.Type, File: f.Kind, MIME: f.MIME}
 	}
 	if info.SessionDeviceJid == nil || *info.SessionDeviceJid == "" {
 		return p, ErrSessionNotPaired
@@ -430,27 +471,33 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, tenantID uuid.U
 }
 
 func (s *Service) prepareMedia(ctx context.Context, tenantID uuid.UUID, req SendRequest, p *prepared, c *validate.Checker) {
+	name := strings.TrimSpace(req.FileName)
+	switch {
+	case len(name) > maxFileName:
+		c.Add("file_name", "Must be at most 255 bytes.")
+		name = ""
+	case strings.ContainsAny(name, "/\\") || strings.Contains(name, "..") || strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		c.Add("file_name", "Must be a plain file name, without folders or control characters.")
+		name = ""
+	}
+	if req.File != nil {
+		return // stored once the rest of the request is right (sendFile)
+	}
 	m, err := s.media.Info(ctx, tenantID, *req.MediaID)
 	if err != nil {
 		c.Add("media_id", "No media with this id in your workspace.")
 		return
 	}
+	p.file = &m
 	p.mediaID = &m.ID
 	p.kind = m.Kind
 	p.fileName = m.FileName
 	p.voiceNote = m.Kind == whatsapp.KindAudio && m.VoiceNote
-	if req.AsDocument {
+	if req.AsDocument || req.Type == whatsapp.KindDocument {
 		p.kind, p.voiceNote = whatsapp.KindDocument, false
 	}
-	if name := strings.TrimSpace(req.FileName); name != "" {
-		switch {
-		case len(name) > maxFileName:
-			c.Add("file_name", "Must be at most 255 bytes.")
-		case strings.ContainsAny(name, "/\\") || strings.Contains(name, "..") || strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
-			c.Add("file_name", "Must be a plain file name, without folders or control characters.")
-		default:
-			p.fileName = name
-		}
+	if name != "" {
+		p.fileName = name
 	}
 	if p.kind == whatsapp.KindDocument && p.fileName == "" {
 		p.fileName = "file"

@@ -71,7 +71,7 @@ func requestHash(method, path string, body []byte) []byte {
 
 // idempotency is the service's view of the request's key, or nil without one. render makes the
 // response stored for replays.
-func (in *sendMessageInput) idempotency(render func(message.Message) (int, []byte, error)) *message.Idempotency {
+func (in *sendMessageInput) idempotency(render func(message.Message, *message.MediaInfo) (int, []byte, error)) *message.Idempotency {
 	if in.IdempotencyKey == "" || in.hash == nil {
 		return nil
 	}

@@ -384,56 +384,30 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
-// send accepts a message. The checks that need no service come first, so that a request refused
-// for them has fetched nothing; then media_url is fetched (a stored file, like an upload) and the
-// service validates the rest and stores the message, its quota count and the idempotency record
-// in one transaction.
+// send accepts a message: the service checks the request, stores a file from media_url once the
+// rest is right (and does not keep it when the send is refused after all), and stores the message,
+// its quota count and the idempotency record in one transaction.
 func (h messageHandlers) send(ctx context.Context, in *sendMessageInput) (*acceptedOutput, error) {
 	tenantID := auth.TenantID(ctx)
 	req, err := h.sendRequest(ctx, tenantID, in.Body)
 	if err != nil {
 		return nil, err
 	}
-	var file *media.Media
 	var rendered []byte
-	idem := in.idempotency(func(m message.Message) (int, []byte, error) {
+	idem := in.idempotency(func(m message.Message, file *message.MediaInfo) (int, []byte, error) {
 		body, err := json.Marshal(messageOf(m, mediaOfFile(file)))
 		rendered = body
 		return http.StatusAccepted, body, err
 	})
-	if in.Body.MediaURL != "" {
-		if out, err := h.precheck(ctx, tenantID, req, idem); out != nil || err != nil {
-			return out, err
-		}
-	}
-	if file, err = h.file(ctx, tenantID, in.Body); err != nil {
-		return nil, err
-	}
-	if file != nil {
-		req.MediaID = &file.ID
-	}
-	// A file fetched from media_url for a message that is then refused is not kept: nothing the
-	// client can name was stored (its id was never shown).
-	refused := func(err error) error {
-		if in.Body.MediaURL != "" && file != nil {
-			if derr := h.media.Delete(context.WithoutCancel(ctx), tenantID, file.ID); derr != nil {
-				return errors.Join(err, derr)
-			}
-		}
-		return err
-	}
-	if err := checkType(in.Body, file, &req); err != nil {
-		return nil, refused(err)
-	}
 	acc, err := h.svc.Send(ctx, tenantID, req, idem)
 	if err != nil {
-		return nil, refused(err)
+		return nil, err
 	}
 	if acc.Replay != nil {
 		return replayed(acc.Replay), nil
 	}
 	if rendered == nil { // no Idempotency-Key: nothing rendered the answer yet
-		if rendered, err = json.Marshal(messageOf(acc.Message, mediaOfFile(file))); err != nil {
+		if rendered, err = json.Marshal(messageOf(acc.Message, mediaOfFile(acc.File))); err != nil {
 			return nil, err
 		}
 	}
@@ -441,12 +415,15 @@ func (h messageHandlers) send(ctx context.Context, in *sendMessageInput) (*accep
 		Location: Prefix + "/messages/" + acc.Message.ID.String()}, nil
 }
 
-// sendRequest is the service's request for b, after the checks that need no service.
+// sendRequest is the service's request for b, after the checks of the body's shape.
 func (h messageHandlers) sendRequest(ctx context.Context, tenantID uuid.UUID, b SendMessage) (message.SendRequest, error) {
 	req := message.SendRequest{SessionID: b.SessionID, To: b.To, Text: b.Text, MediaID: b.MediaID, FileName: b.FileName,
-		AsDocument: b.AsDocument, ReplyTo: b.ReplyTo, SendAt: b.SendAt, Queue: message.QueueInteractive}
+		AsDocument: b.AsDocument, Type: whatsapp.Kind(b.Type), ReplyTo: b.ReplyTo, SendAt: b.SendAt, Queue: message.QueueInteractive}
 	if err := checkContent(b); err != nil {
 		return req, err
+	}
+	if b.MediaURL != "" {
+		req.File = &message.File{URL: b.MediaURL}
 	}
 	if l := b.Location; l != nil {
 		req.Location = &whatsapp.Location{Latitude: l.Latitude, Longitude: l.Longitude, Name: l.Name, Address: l.Address}
@@ -459,52 +436,6 @@ func (h messageHandlers) sendRequest(ctx context.Context, tenantID uuid.UUID, b 
 		req.Contact = card
 	}
 	return req, nil
-}
-
-// file is the message's file: fetched from media_url and stored, or the upload media_id names
-// (nil when it names none of the tenant's: the service answers that on media_id, in its words).
-func (h messageHandlers) file(ctx context.Context, tenantID uuid.UUID, b SendMessage) (*media.Media, error) {
-	switch {
-	case b.MediaURL != "" && h.media == nil:
-		return nil, validate.Field("media_url", "Fetching files from a URL is not available on this server; upload the file with POST /media.")
-	case b.MediaURL != "":
-		md, err := h.media.Fetch(ctx, tenantID, b.MediaURL)
-		if err != nil {
-			return nil, err
-		}
-		return &md, nil
-	case b.MediaID != nil && h.media != nil:
-		if md, err := h.media.Get(ctx, tenantID, *b.MediaID); err == nil {
-			return &md, nil
-		}
-	}
-	return nil, nil
-}
-
-// precheck runs before a file is fetched from media_url, which stores it: a request the service
-// would refuse for its other fields, or a retry under an Idempotency-Key, must not fetch (and store)
-// anything, and a retry must replay the first answer even when the URL has gone since. It asks the
-// service with a media_id that names no file: the service answers a replay before it validates,
-// and otherwise validates every field, so that an error on media_id alone means the rest is
-// right. It returns the replay, the errors of the other fields, or nil, nil to go on.
-// TODO(#9): a message.Service method that validates without storing would say this directly.
-func (h messageHandlers) precheck(ctx context.Context, tenantID uuid.UUID, req message.SendRequest, idem *message.Idempotency) (*acceptedOutput, error) {
-	req.MediaID = &uuid.Nil
-	acc, err := h.svc.Send(ctx, tenantID, req, idem)
-	var ve *validate.Errors
-	switch {
-	case errors.As(err, &ve):
-		delete(ve.Fields, "media_id")
-		if len(ve.Fields) > 0 {
-			return nil, ve
-		}
-		return nil, nil
-	case err != nil:
-		return nil, err
-	case acc.Replay == nil:
-		return nil, errors.New("precheck: a send without a file was accepted") // the service broke its contract
-	}
-	return replayed(acc.Replay), nil
 }
 
 // replayed is the answer of a stored first response: its status and bytes, its Location (the id
@@ -520,7 +451,7 @@ func replayed(r *message.Replay) *acceptedOutput {
 	return out
 }
 
-func mediaOfFile(file *media.Media) *mediaInfo {
+func mediaOfFile(file *message.MediaInfo) *mediaInfo {
 	if file == nil {
 		return nil
 	}
@@ -545,58 +476,6 @@ func checkContent(b SendMessage) error {
 		c.Add(field, "A message carries one thing: a file (media_id or media_url), a location or a contact. Send them as separate messages.")
 	}
 	return c.Err()
-}
-
-// checkType checks that the type given agrees with what the message carries (the file's kind when
-// known), and turns type document with an image, video or audio file into as_document.
-func checkType(b SendMessage, file *media.Media, req *message.SendRequest) error {
-	if b.Type == "" {
-		return nil
-	}
-	hasFile := b.MediaID != nil || b.MediaURL != ""
-	var carries string
-	switch {
-	case hasFile && file != nil:
-		carries = string(file.Kind)
-	case hasFile:
-		return nil // an unknown media_id: the service says so on media_id
-	case b.Location != nil:
-		carries = string(whatsapp.KindLocation)
-	case b.Contact != nil:
-		carries = string(whatsapp.KindContact)
-	default:
-		carries = string(whatsapp.KindText)
-	}
-	switch {
-	case b.Type == carries:
-		return nil
-	case b.Type == string(whatsapp.KindDocument) && file != nil:
-		req.AsDocument = true
-		return nil
-	}
-	var msg string
-	switch b.Type {
-	case "image", "video", "audio", "document":
-		if !hasFile {
-			msg = "Type " + b.Type + " needs a file: give media_id or media_url."
-		} else {
-			msg = "Type " + b.Type + " does not match the file, which is " + article(carries) + " (" + file.MIME + "). Omit type, or send a matching file."
-		}
-	case "location":
-		msg = "Type location needs a location."
-	case "contact":
-		msg = "Type contact needs a contact."
-	default: // text
-		msg = "Type text carries no " + carries + ": omit type, or send text only."
-	}
-	return validate.Field("type", msg)
-}
-
-func article(kind string) string {
-	if strings.ContainsAny(kind[:1], "aeiou") {
-		return "an " + kind
-	}
-	return "a " + kind
 }
 
 // contactCard is the card to send: the vCard given, or one made of the name and the number

@@ -15,14 +15,11 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wagate/wagate/internal/media"
 	"github.com/wagate/wagate/internal/message"
 	"github.com/wagate/wagate/internal/validate"
 	"github.com/wagate/wagate/internal/web/httpx"
-	"github.com/wagate/wagate/internal/whatsapp"
 )
 
 // TestMessageErrors answers the message service's errors from a Huma operation and from a Fiber
@@ -143,50 +140,4 @@ func TestRequestHash(t *testing.T) {
 	} {
 		require.False(t, bytes.Equal(base, other))
 	}
-}
-
-func TestCheckType(t *testing.T) {
-	t.Parallel()
-	id := uuid.New()
-	image := &media.Media{ID: id, MIME: "image/png", Kind: whatsapp.KindImage}
-	pdf := &media.Media{ID: id, MIME: "application/pdf", Kind: whatsapp.KindDocument}
-	loc := &Location{Latitude: 1, Longitude: 2}
-	card := &SendContact{DisplayName: "A", Phone: "+4915123456789"}
-	for _, c := range []struct {
-		name       string
-		body       SendMessage
-		file       *media.Media
-		ok         bool
-		asDocument bool
-	}{
-		{"NoType", SendMessage{MediaID: &id}, image, true, false},
-		{"Text", SendMessage{Type: "text", Text: "hi"}, nil, true, false},
-		{"Image", SendMessage{Type: "image", MediaID: &id}, image, true, false},
-		{"ImageAsDocument", SendMessage{Type: "document", MediaID: &id}, image, true, true},
-		{"Document", SendMessage{Type: "document", MediaURL: "https://x/y.pdf"}, pdf, true, false},
-		{"PDFAsImage", SendMessage{Type: "image", MediaID: &id}, pdf, false, false},
-		{"VideoWithoutFile", SendMessage{Type: "video", Text: "hi"}, nil, false, false},
-		{"UnknownMediaID", SendMessage{Type: "video", MediaID: &id}, nil, true, false}, // the service names media_id
-		{"TextWithImage", SendMessage{Type: "text", MediaID: &id}, image, false, false},
-		{"Location", SendMessage{Type: "location", Location: loc}, nil, true, false},
-		{"LocationWithout", SendMessage{Type: "location", Text: "hi"}, nil, false, false},
-		{"Contact", SendMessage{Type: "contact", Contact: card}, nil, true, false},
-		{"ContactAsLocation", SendMessage{Type: "location", Contact: card}, nil, false, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			var req message.SendRequest
-			err := checkType(c.body, c.file, &req)
-			if c.ok {
-				require.NoError(t, err)
-			} else {
-				var ve *validate.Errors
-				require.ErrorAs(t, err, &ve)
-				require.Contains(t, ve.Fields, "type")
-			}
-			require.Equal(t, c.asDocument, req.AsDocument)
-		})
-	}
-	var ve *validate.Errors
-	require.ErrorAs(t, checkType(SendMessage{Type: "image", MediaID: &id}, pdf, &message.SendRequest{}), &ve)
-	require.Equal(t, "Type image does not match the file, which is a document (application/pdf). Omit type, or send a matching file.", ve.Fields["type"])
 }

@@ -26,22 +26,27 @@ const (
 	streamRetryMs   = "1000"
 )
 
-// sessionEvents is the tenant's live session updates for htmx's SSE extension: for each change, the
-// session's list row, status panel and pairing panel re-rendered (events sessions.RowID, StatusID,
-// PairID), which the pages swap in. Only the caller's tenant's channel is read. Streams end when the
-// client goes away (a failed write, noticed at the latest by the heartbeat), after streamMaxAge, or
-// when the server shuts down (Deps.Streams).
-func (h *handlers) sessionEvents(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	tenantID := auth.TenantID(ctx)
-	frag := h.frag(ctx)
-	frag.CSRFToken = strings.Clone(frag.CSRFToken)
-	base := h.d.Streams
-	if base == nil {
-		base = context.Background()
+// eventStream is what one SSE endpoint streams for a tenant: its page's state as it is now, then
+// what each of the tenant's events changes.
+type eventStream[E any] struct {
+	tenantID  uuid.UUID
+	subscribe func(context.Context) (<-chan E, error)
+	tenantOf  func(E) uuid.UUID
+	snapshot  func(ctx context.Context, w *bufio.Writer) error
+	// event writes what e changes; an error ends the stream.
+	event func(ctx context.Context, w *bufio.Writer, e E) error
+}
+
+// serveEvents answers c with es as a server-sent-events stream for htmx's SSE extension. Only the
+// stream's tenant's events are written. Streams end when the client goes away (a failed write,
+// noticed at the latest by the heartbeat), after streamMaxAge, when the subscription ends, when
+// writing fails, or when the server shuts down (shutdown, Deps.Streams).
+func serveEvents[E any](c *fiber.Ctx, shutdown context.Context, es eventStream[E]) error {
+	if shutdown == nil {
+		shutdown = context.Background()
 	}
-	sctx, cancel := context.WithTimeout(base, streamMaxAge)
-	updates, err := h.d.Sessions.Subscribe(sctx, tenantID)
+	sctx, cancel := context.WithTimeout(shutdown, streamMaxAge)
+	events, err := es.subscribe(sctx)
 	if err != nil {
 		cancel()
 		return err
@@ -49,33 +54,19 @@ func (h *handlers) sessionEvents(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no") // nginx would otherwise hold the stream back
-	st := &stream{svc: h.d.Sessions, tenantID: tenantID, frag: frag, log: h.d.Log}
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer cancel()
-		st.run(sctx, w, updates)
+		es.run(sctx, w, events)
 	})
 	return nil
 }
 
-type stream struct {
-	svc      *session.Service
-	tenantID uuid.UUID
-	frag     sessions.Frag
-	log      interface {
-		WarnContext(ctx context.Context, msg string, args ...any)
-	}
-}
-
-func (st *stream) run(ctx context.Context, w *bufio.Writer, updates <-chan session.Update) {
+func (es eventStream[E]) run(ctx context.Context, w *bufio.Writer, events <-chan E) {
 	// Subscribed first, then the snapshot: a change between the page load (or the last stream) and
-	// now is in one or the other.
+	// now is in one or the other (both is harmless: every fragment is the state when it is written).
 	w.WriteString("retry: " + streamRetryMs + "\n: connected\n\n")
-	list, err := st.svc.List(ctx, st.tenantID)
-	if err != nil {
+	if err := es.snapshot(ctx, w); err != nil {
 		return
-	}
-	for _, s := range list {
-		st.writeSession(ctx, w, s)
 	}
 	if w.Flush() != nil {
 		return
@@ -86,20 +77,15 @@ func (st *stream) run(ctx context.Context, w *bufio.Writer, updates <-chan sessi
 		select {
 		case <-ctx.Done():
 			return
-		case u, ok := <-updates:
+		case e, ok := <-events:
 			if !ok {
 				return
 			}
-			if u.TenantID != st.tenantID { // Subscribe filters already; never trust one layer alone
+			if es.tenantOf(e) != es.tenantID { // the subscription filters already; never trust one layer alone
 				continue
 			}
-			s, err := st.svc.Get(ctx, st.tenantID, u.SessionID)
-			if errors.Is(err, session.ErrNotFound) {
-				st.writeGone(w, u.SessionID)
-			} else if err != nil {
+			if err := es.event(ctx, w, e); err != nil {
 				return
-			} else {
-				st.writeSession(ctx, w, s)
 			}
 		case <-tick.C:
 			w.WriteString(": heartbeat\n\n")
@@ -108,6 +94,52 @@ func (st *stream) run(ctx context.Context, w *bufio.Writer, updates <-chan sessi
 			return // the client went away
 		}
 	}
+}
+
+// sessionEvents is the tenant's live session updates: for each change, the session's list row,
+// status panel and pairing panel re-rendered (events sessions.RowID, StatusID, PairID), which the
+// pages swap in. Each stream first sends every session as it is now.
+func (h *handlers) sessionEvents(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	tenantID := auth.TenantID(ctx)
+	frag := h.frag(ctx)
+	frag.CSRFToken = strings.Clone(frag.CSRFToken)
+	st := &stream{svc: h.d.Sessions, tenantID: tenantID, frag: frag}
+	return serveEvents(c, h.d.Streams, eventStream[session.Update]{tenantID: tenantID,
+		subscribe: func(ctx context.Context) (<-chan session.Update, error) { return h.d.Sessions.Subscribe(ctx, tenantID) },
+		tenantOf:  func(u session.Update) uuid.UUID { return u.TenantID },
+		snapshot:  st.snapshot, event: st.update})
+}
+
+type stream struct {
+	svc      *session.Service
+	tenantID uuid.UUID
+	frag     sessions.Frag
+}
+
+// snapshot sends every session of the tenant as it is now.
+func (st *stream) snapshot(ctx context.Context, w *bufio.Writer) error {
+	list, err := st.svc.List(ctx, st.tenantID)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		st.writeSession(ctx, w, s)
+	}
+	return nil
+}
+
+// update sends the session u names, or removes its row when it was deleted.
+func (st *stream) update(ctx context.Context, w *bufio.Writer, u session.Update) error {
+	s, err := st.svc.Get(ctx, st.tenantID, u.SessionID)
+	if errors.Is(err, session.ErrNotFound) {
+		st.writeGone(w, u.SessionID)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	st.writeSession(ctx, w, s)
+	return nil
 }
 
 // writeSession sends the session's three fragments.

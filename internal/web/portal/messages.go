@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime/multipart"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -240,25 +240,22 @@ func (h *handlers) renderMessageForm(c *fiber.Ctx, status int, form messages.For
 	return httpx.Render(c, status, messages.New(h.shell(c, "Send a message", layout.NavMessages), p))
 }
 
-// sendMessage sends what the form describes: a file is uploaded first (media.Service), then the
-// message accepted (message.Service.Send), and the browser goes to the message's page to watch it.
+// sendMessage sends what the form describes, with the file it uploads (message.Service.Send stores
+// it once the rest of the form is right), and the browser goes to the message's page to watch it.
 func (h *handlers) sendMessage(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	tenantID := auth.TenantID(ctx)
-	form := sendForm(c)
 	t, err := h.d.Tenants.Get(ctx, tenantID)
 	if err != nil {
 		return err
 	}
-	req, status, err := h.sendRequest(c, tenantID, t, &form)
-	if err != nil {
-		return err
-	}
-	if status != 0 {
-		return h.renderMessageForm(c, status, form)
+	form := sendForm(c)
+	req := sendRequest(c, t, &form)
+	if form.Errors.Any() {
+		return h.renderMessageForm(c, fiber.StatusUnprocessableEntity, form)
 	}
 	acc, err := h.d.Messages.Send(ctx, tenantID, req, nil)
-	if status, ok := sendError(err, &form); ok {
+	if status, ok := sendError(err, acc.File, &form); ok {
 		return h.renderMessageForm(c, status, form)
 	} else if err != nil {
 		return err
@@ -281,9 +278,10 @@ func sendForm(c *fiber.Ctx) messages.Form {
 		ContactName: strings.TrimSpace(v("contact_name")), ContactPhone: strings.TrimSpace(v("contact_phone")), SendAt: v("send_at")}
 }
 
-// sendRequest builds the service's request from the form, uploading its file. A problem with the
-// form is written into it, with the status to answer (0 when there is none).
-func (h *handlers) sendRequest(c *fiber.Ctx, tenantID uuid.UUID, t tenant.Tenant, form *messages.Form) (message.SendRequest, int, error) {
+// sendRequest builds the service's request from the form: its file is the one chosen (uploaded by
+// Send, and kept for the next try when the send is refused), else the one an earlier try uploaded.
+// Problems with the form itself are written into it.
+func sendRequest(c *fiber.Ctx, t tenant.Tenant, form *messages.Form) message.SendRequest {
 	form.Kind = form.KindOrText()
 	form.Errors = portalui.Errors{}
 	req := message.SendRequest{To: form.To, Text: form.Text}
@@ -309,108 +307,62 @@ func (h *handlers) sendRequest(c *fiber.Ctx, tenantID uuid.UUID, t tenant.Tenant
 		req.Contact = contactOf(form, t.DefaultCountry)
 	case "text":
 	default:
-		status, err := h.attachFile(c, tenantID, form, &req)
-		if err != nil || status != 0 {
-			return req, status, err
-		}
-	}
-	if form.Errors.Any() {
-		return req, fiber.StatusUnprocessableEntity, nil
-	}
-	return req, 0, nil
-}
-
-// attachFile uploads the form's file (or reuses the one an earlier try uploaded) and checks that it
-// is of the kind the user chose.
-func (h *handlers) attachFile(c *fiber.Ctx, tenantID uuid.UUID, form *messages.Form, req *message.SendRequest) (int, error) {
-	ctx := c.UserContext()
-	if h.d.Media == nil {
-		form.Errors["file"] = "Files cannot be sent from this server."
-		return fiber.StatusUnprocessableEntity, nil
-	}
-	var md media.Media
-	fh, err := c.FormFile("file")
-	switch {
-	case err == nil && fh.Size > 0:
-		md, err = h.upload(ctx, tenantID, fh)
-		var re *media.RefusedError
-		if fe, ok := fieldErrors(err); ok {
-			form.Errors["file"] = firstNonEmpty(fe.Get("file"), fe.Get("file_name"), "This file cannot be sent.")
-			return fiber.StatusUnprocessableEntity, nil
-		} else if errors.As(err, &re) {
-			form.Errors["file"] = httpx.Sentence(re.Detail)
-			if errors.Is(err, media.ErrUnsupportedType) {
-				return fiber.StatusUnsupportedMediaType, nil
-			}
-			return fiber.StatusRequestEntityTooLarge, nil
-		} else if err != nil {
-			return 0, err
-		}
-	case form.MediaID != "":
-		id, perr := uuid.Parse(form.MediaID)
-		if perr == nil {
-			md, err = h.d.Media.Get(ctx, tenantID, id)
-		}
-		if perr != nil || errors.Is(err, media.ErrNotFound) {
+		req.Type, req.FileName = whatsapp.Kind(form.Kind), form.FileName
+		if fh, err := c.FormFile("file"); err == nil && fh.Size > 0 {
+			req.File = &message.File{Name: strings.Clone(fh.Filename), Size: fh.Size, Keep: true,
+				Open: func() (io.ReadCloser, error) { return fh.Open() }}
+		} else if id, err := uuid.Parse(form.MediaID); err == nil {
+			req.MediaID = &id
+		} else {
 			form.MediaID = ""
 			form.Errors["file"] = "Choose a file to send."
-			return fiber.StatusUnprocessableEntity, nil
-		} else if err != nil {
-			return 0, err
 		}
-	default:
-		form.Errors["file"] = "Choose a file to send."
-		return fiber.StatusUnprocessableEntity, nil
 	}
-	form.MediaID, form.MediaName, form.MediaSize, form.MediaMIME = md.ID.String(), md.FileName, md.Size, md.MIME
-	req.MediaID, req.FileName = &md.ID, form.FileName
-	switch {
-	case form.Kind == "document":
-		req.AsDocument = true
-	case md.Kind == whatsapp.KindDocument:
-		form.Errors["file"] = fmt.Sprintf("This file is a document (%s), not %s: choose the Document tab to send it.",
-			md.MIME, article(kindWord(form.Kind)))
-	case string(md.Kind) != form.Kind:
-		form.Errors["file"] = fmt.Sprintf("This file is %s (%s), not %s: choose the %s tab, or Document to send it as a file.",
-			article(kindWord(string(md.Kind))), md.MIME, article(kindWord(form.Kind)), messages.KindLabel(string(md.Kind)))
-	}
-	return 0, nil
+	return req
 }
 
-// upload stores a file from the form.
-func (h *handlers) upload(ctx context.Context, tenantID uuid.UUID, fh *multipart.FileHeader) (media.Media, error) {
-	f, err := fh.Open()
-	if err != nil {
-		return media.Media{}, fmt.Errorf("open upload: %w", err)
+// fileKindError words a file of another kind than the tab the user chose.
+func fileKindError(e *message.KindError) string {
+	if e.File == whatsapp.KindDocument {
+		return fmt.Sprintf("This file is a document (%s), not %s: choose the Document tab to send it.", e.MIME, message.Article(e.Type))
 	}
-	defer f.Close()
-	return h.d.Media.Upload(ctx, tenantID, fh.Filename, f, fh.Size)
+	return fmt.Sprintf("This file is %s (%s), not %s: choose the %s tab, or Document to send it as a file.",
+		message.Article(e.File), e.MIME, message.Article(e.Type), messages.KindLabel(string(e.File)))
 }
 
-func kindWord(kind string) string {
-	if kind == "document" {
-		return "document"
+// sendError turns what Send refused into the form's errors, with the status to answer. file is the
+// message's file as Send kept it: the form offers it again.
+func sendError(err error, file *message.MediaInfo, form *messages.Form) (int, bool) {
+	if err == nil {
+		return 0, false
 	}
-	return strings.ToLower(messages.KindLabel(kind))
-}
-
-func article(w string) string {
-	if w != "" && strings.ContainsAny(w[:1], "aeiou") {
-		return "an " + w
+	form.MediaID, form.MediaName, form.MediaSize, form.MediaMIME = "", "", 0, ""
+	if file != nil {
+		form.MediaID, form.MediaName, form.MediaSize, form.MediaMIME = file.ID.String(), file.FileName, file.Size, file.MIME
 	}
-	return "a " + w
-}
-
-// sendError turns what Send refused into the form's errors, with the status to answer.
-func sendError(err error, form *messages.Form) (int, bool) {
+	var ke *message.KindError
+	var re *media.RefusedError
 	var qe *message.QuotaError
+	if errors.As(err, &ke) {
+		form.Errors["file"] = fileKindError(ke)
+		return fiber.StatusUnprocessableEntity, true
+	}
 	if fe, ok := fieldErrors(err); ok {
 		for k, v := range fe {
+			if k == "media_id" { // the file an earlier try uploaded is gone (or never was this workspace's)
+				v = "Choose a file to send."
+			}
 			form.Errors[sendField(k)] = v
 		}
 		return fiber.StatusUnprocessableEntity, true
 	}
 	switch {
+	case errors.As(err, &re):
+		form.Errors["file"] = httpx.Sentence(re.Detail)
+		if errors.Is(err, media.ErrUnsupportedType) {
+			return fiber.StatusUnsupportedMediaType, true
+		}
+		return fiber.StatusRequestEntityTooLarge, true
 	case errors.As(err, &qe):
 		form.Error = httpx.Sentence(qe.Error())
 		return fiber.StatusTooManyRequests, true
@@ -436,7 +388,7 @@ func sendField(k string) string {
 		return "contact_name"
 	case "contact.vcard", "contact.phone":
 		return "contact_phone"
-	case "media_id":
+	case "media_id", "type":
 		return "file"
 	}
 	return k
@@ -651,20 +603,10 @@ func (h *handlers) messageEvents(c *fiber.Ctx) error {
 	if id, err := uuid.Parse(c.Query("message")); err == nil {
 		st.watch = &id
 	}
-	base := h.d.Streams
-	if base == nil {
-		base = context.Background()
-	}
-	sctx, cancel := context.WithTimeout(base, streamMaxAge)
-	events := h.d.Feed.Subscribe(sctx, tenantID)
-	c.Set(fiber.HeaderContentType, "text/event-stream")
-	c.Set(fiber.HeaderCacheControl, "no-cache")
-	c.Set("X-Accel-Buffering", "no") // nginx would otherwise hold the stream back
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer cancel()
-		st.run(sctx, w, events)
-	})
-	return nil
+	return serveEvents(c, h.d.Streams, eventStream[outbox.Event]{tenantID: tenantID,
+		subscribe: func(ctx context.Context) (<-chan outbox.Event, error) { return h.d.Feed.Subscribe(ctx, tenantID), nil },
+		tenantOf:  func(e outbox.Event) uuid.UUID { return e.TenantID },
+		snapshot:  st.snapshot, event: st.event})
 }
 
 // messageStream is one browser's message stream.
@@ -678,45 +620,18 @@ type messageStream struct {
 	names    map[uuid.UUID]string
 }
 
-func (st *messageStream) run(ctx context.Context, w *bufio.Writer, events <-chan outbox.Event) {
-	// Subscribed first, then the snapshot: a change between the page load and now is in one or
-	// the other (both is harmless: every fragment is the message's state when it is written).
-	w.WriteString("retry: " + streamRetryMs + "\n: connected\n\n")
-	if err := st.snapshot(ctx, w); err != nil {
-		return
+// event sends the fragments of the message e names.
+func (st *messageStream) event(ctx context.Context, w *bufio.Writer, e outbox.Event) error {
+	if e.MessageID == nil {
+		return nil
 	}
-	if w.Flush() != nil {
-		return
+	m, err := st.h.d.Messages.Get(ctx, st.tenantID, *e.MessageID)
+	if errors.Is(err, message.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
 	}
-	tick := time.NewTicker(streamHeartbeat)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
-			if e.TenantID != st.tenantID || e.MessageID == nil { // the feed filters already; never trust one layer alone
-				continue
-			}
-			m, err := st.h.d.Messages.Get(ctx, st.tenantID, *e.MessageID)
-			if errors.Is(err, message.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return
-			}
-			if err := st.write(ctx, w, m); err != nil {
-				return
-			}
-		case <-tick.C:
-			w.WriteString(": heartbeat\n\n")
-		}
-		if w.Flush() != nil {
-			return // the client went away
-		}
-	}
+	return st.write(ctx, w, m)
 }
 
 // snapshot sends what the page shows as it is now.
