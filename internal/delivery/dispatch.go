@@ -166,8 +166,8 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 	}
 }
 
-// Kicker runs a waiting task now (the worker's message.Enqueuer): the next message to a chat need not wait
-// out its retry delay once the one before it is done.
+// Kicker runs a waiting task now (worker.Enqueuer): the next message to a chat need not wait out its
+// retry delay once the one before it is done.
 type Kicker interface {
 	Kick(ctx context.Context, queue string, messageID uuid.UUID)
 }
