@@ -106,14 +106,14 @@ type App struct {
 	Executor  *delivery.Executor
 	Metrics   *metrics.Metrics
 
-	Server  *web.Server          // http role
-	Feed    *outbox.Feed         // http role
-	Host    *session.Host        // host role
-	Inbound *delivery.Inbound    // host role
-	Router  *delivery.Router     // every role
-	Worker  *worker.Server       // worker role
-	Sweeper *delivery.Sweeper    // worker role
-	Disp    *delivery.Dispatcher // worker role
+	Server     *web.Server          // http role
+	Feed       *outbox.Feed         // http role
+	Host       *session.Host        // host role
+	Inbound    *delivery.Inbound    // host role
+	Router     *delivery.Router     // every role
+	Worker     *worker.Server       // worker role
+	Sweeper    *delivery.Sweeper    // worker role
+	Dispatcher *delivery.Dispatcher // worker role
 
 	opts     Options
 	log      *slog.Logger
@@ -170,6 +170,13 @@ func New(ctx context.Context, o Options) (a *App, err error) {
 	if a.Instance, err = cluster.Register(ctx, a.Pool, a.log, o.Version, o.Roles); err != nil {
 		return nil, err
 	}
+	a.closeFns = append(a.closeFns, func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.Instance.Deregister(dctx); err != nil {
+			a.log.Error("deregister instance", "err", err)
+		}
+	})
 	a.log = a.log.With("instance_id", a.Instance.ID)
 	if err := a.buildServices(ctx); err != nil {
 		return nil, err
@@ -305,13 +312,13 @@ func (a *App) buildRoles(ctx context.Context) error {
 		if cfg.SweepGrace > 0 {
 			scfg.Grace, scfg.SweepEvery = cfg.SweepGrace, min(cfg.SweepGrace, 5*time.Second)
 		}
-		a.Disp = delivery.NewDispatcher(pool, ratelimit.NewPacer(a.Redis), a.Router, a.enq, obs, dcfg, log)
+		a.Dispatcher = delivery.NewDispatcher(pool, ratelimit.NewPacer(a.Redis), a.Router, a.enq, obs, dcfg, log)
 		a.Sweeper = delivery.NewSweeper(pool, a.enq, obs, scfg, log)
 		wrk, err := worker.NewServer(cfg.RedisURL, tun.Worker, log)
 		if err != nil {
 			return err
 		}
-		wrk.HandleMessages(a.Disp)
+		wrk.HandleMessages(a.Dispatcher)
 		a.Worker = wrk
 	}
 	if a.Has(RoleHTTP) {
@@ -410,12 +417,7 @@ func (a *App) Stop() {
 			a.cancel()
 		}
 		a.loops.Wait()
-		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := a.Instance.Deregister(dctx); err != nil {
-			a.log.Error("deregister instance", "err", err)
-		}
-		a.close()
+		a.close() // deregisters the instance, then closes the connectors and pools
 	})
 }
 
