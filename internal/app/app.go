@@ -89,6 +89,8 @@ type Tuning struct {
 	Worker     worker.Config
 	// Simulator edits the simulator's options (WA_DRIVER=simulator) before it is built.
 	Simulator func(*simulator.Options)
+	// RedisCheckEvery is how often the worker checks that Redis kept its data (0: every second).
+	RedisCheckEvery time.Duration
 	// FeedPoll is how often the live-page feed reads the outbox (0: its default).
 	FeedPoll time.Duration
 	// MediaTempDir holds uploads while they are checked (default os.TempDir()).
@@ -367,6 +369,11 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 		a.goLoop(func() { a.Sweeper.Run(loopCtx) })
+		every := a.opts.Tuning.RedisCheckEvery
+		if every <= 0 {
+			every = time.Second
+		}
+		a.goLoop(func() { a.enq.WatchRedis(loopCtx, every, a.log, a.Sweeper.SweepNow) })
 	}
 	if a.Server != nil {
 		a.goLoop(func() { a.Feed.Run(loopCtx) })

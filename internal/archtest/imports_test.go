@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"github.com/alexedwards/scs":     {"internal/auth", "internal/web", "internal/app", "cmd/"},
 	"github.com/a-h/templ":           {"views/", "internal/web"},
 	"github.com/jackc/pgx":           {"internal/store", "internal/cluster", "internal/dbtest", "internal/whatsapp/whatsmeow", "db", "cmd/", "internal/app", "internal/web/webtest"},
-	"github.com/redis/go-redis":      {"internal/ratelimit", "internal/cluster", "internal/auth", "cmd/", "internal/app", "internal/web/webtest"},
+	"github.com/redis/go-redis":      {"internal/ratelimit", "internal/cluster", "internal/auth", "internal/worker", "cmd/", "internal/app", "internal/web/webtest"},
 	"github.com/chromedp":            {"internal/browsertest"},
 	module + "/internal/dbtest":      {"internal/factory", "internal/proctest", "internal/app/apptest", "internal/web/webtest"},
 	module + "/internal/factory":     {},

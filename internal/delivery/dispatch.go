@@ -169,7 +169,7 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 // Kicker runs a waiting task now (worker.Enqueuer): the next message to a chat need not wait out its
 // retry delay once the one before it is done.
 type Kicker interface {
-	Kick(ctx context.Context, queue string, messageID uuid.UUID)
+	Kick(ctx context.Context, queue string, messageID uuid.UUID) error
 }
 
 // kickNext wakes the next queued message to the same chat. Per-recipient order makes it wait for
@@ -184,7 +184,10 @@ func (d *Dispatcher) kickNext(ctx context.Context, row *store.Message) {
 	if err != nil || len(next) == 0 {
 		return
 	}
-	d.kicker.Kick(ctx, next[0].Queue, next[0].ID)
+	if err := d.kicker.Kick(ctx, next[0].Queue, next[0].ID); err != nil {
+		// Not fatal: the next message runs at its retry time, or the sweeper re-enqueues it.
+		d.log.WarnContext(ctx, "wake the next message of the chat", "message_id", next[0].ID, "err", err)
+	}
 }
 
 // unclaim puts a claimed message that was certainly not sent back to queued, keeping its last error,

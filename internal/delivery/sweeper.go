@@ -31,6 +31,7 @@ type Sweeper struct {
 	obs message.Observer
 	cfg SweepConfig
 	log *slog.Logger
+	now chan struct{} // SweepNow's nudge
 }
 
 // NewSweeper returns a sweeper enqueueing through enq.
@@ -50,7 +51,7 @@ func NewSweeper(db store.DB, enq message.Enqueuer, obs message.Observer, cfg Swe
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sweeper{db: db, enq: enq, obs: obs, cfg: cfg, log: log.With("component", "message_sweeper")}
+	return &Sweeper{db: db, enq: enq, obs: obs, cfg: cfg, now: make(chan struct{}, 1), log: log.With("component", "message_sweeper")}
 }
 
 // Run sweeps until ctx ends.
@@ -71,6 +72,18 @@ func (s *Sweeper) Run(ctx context.Context) {
 					s.log.WarnContext(ctx, "promote scheduled messages", "err", err)
 				}
 				if n < s.cfg.Batch {
+					break
+				}
+			}
+		case <-s.now:
+			// Redis lost its data: every unsent message's task is gone, so none waits out the grace.
+			cutoff := time.Now() // rows swept in this loop are checked after it, so none comes twice
+			for {
+				n, err := s.sweep(ctx, cutoff)
+				if err != nil && ctx.Err() == nil {
+					s.log.WarnContext(ctx, "re-enqueue after redis lost its data", "err", err)
+				}
+				if err != nil || n < s.cfg.Batch {
 					break
 				}
 			}
@@ -122,8 +135,22 @@ func (s *Sweeper) Promote(ctx context.Context) (int, error) {
 // Sweep enqueues again the tasks of unsent messages not looked at for Grace (Redis lost them, or an
 // enqueue after commit failed). Tasks that exist are left as they are.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
+	return s.sweep(ctx, time.Now().Add(-s.cfg.Grace))
+}
+
+// SweepNow re-enqueues every unsent message at once, whatever its grace (Redis lost its data, and
+// with it every task). It returns at once; the sweep runs on Run's goroutine.
+func (s *Sweeper) SweepNow(context.Context) {
+	select {
+	case s.now <- struct{}{}:
+	default: // one is due already
+	}
+}
+
+// sweep re-enqueues unsent messages not looked at since before.
+func (s *Sweeper) sweep(ctx context.Context, before time.Time) (int, error) {
 	rows, err := store.New(s.db).MessageSweepPending(ctx, store.MessageSweepPendingParams{
-		CheckedBefore: time.Now().Add(-s.cfg.Grace), MaxRows: int32(s.cfg.Batch)})
+		CheckedBefore: before, MaxRows: int32(s.cfg.Batch)})
 	if err != nil {
 		return 0, err
 	}

@@ -1,12 +1,15 @@
 package worker
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wagate/wagate/internal/dbtest"
@@ -144,14 +147,30 @@ func TestEnqueuer_Kick(t *testing.T) {
 		b := setup(t)
 		msgID := uuid.New()
 		require.NoError(t, b.enq.EnqueueSend(t.Context(), uuid.New(), msgID, message.QueueBulk, time.Now().Add(time.Hour)))
-		b.enq.Kick(t.Context(), message.QueueBulk, msgID)
+		require.NoError(t, b.enq.Kick(t.Context(), message.QueueBulk, msgID))
 		require.Equal(t, asynq.TaskStatePending, b.task(t, QueueBulk, msgID).State)
+		require.NoError(t, b.enq.Kick(t.Context(), message.QueueBulk, msgID), "a pending task is fine")
+	})
+
+	// Regression (issue 10): after Redis lost its data, Asynq's client never registers the queue
+	// again (it remembers per process that it did), so RunTask answered "queue not found", the error
+	// was dropped, and every next message of a chat waited out its retry delay.
+	t.Run("AfterRedisLostItsData", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		require.NoError(t, b.enq.EnqueueSend(t.Context(), uuid.New(), uuid.New(), message.QueueInteractive, time.Time{}))
+		flush(t, b.redisURL)
+		msgID := uuid.New()
+		require.NoError(t, b.enq.EnqueueSend(t.Context(), uuid.New(), msgID, message.QueueInteractive, time.Now().Add(time.Hour)))
+		require.NoError(t, b.enq.Kick(t.Context(), message.QueueInteractive, msgID))
+		require.Equal(t, asynq.TaskStatePending, b.task(t, QueueInteractive, msgID).State)
 	})
 
 	t.Run("MissingTaskIsIgnored", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.enq.Kick(t.Context(), message.QueueInteractive, uuid.New()) // must neither panic nor create a task
+		// must neither fail, panic nor create a task
+		require.NoError(t, b.enq.Kick(t.Context(), message.QueueInteractive, uuid.New()))
 		pending, err := b.inspector.ListPendingTasks(QueueInteractive)
 		if err == nil {
 			require.Empty(t, pending)
@@ -173,4 +192,45 @@ func TestEnqueuer_QueueDepth(t *testing.T) {
 	require.Equal(t, 0.0, depth[[2]string{QueueInteractive, "scheduled"}])
 	require.Equal(t, 1.0, depth[[2]string{QueueBulk, "scheduled"}])
 	require.Equal(t, 0.0, depth[[2]string{QueueBulk, "pending"}])
+}
+
+func TestEnqueuer_WatchRedis(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	lost := make(chan struct{}, 10)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.enq.WatchRedis(ctx, 50*time.Millisecond, slog.New(slog.DiscardHandler), func(context.Context) { lost <- struct{}{} })
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+
+	waitLost := func(what string) {
+		t.Helper()
+		select {
+		case <-lost:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the loss was not noticed", what)
+		}
+	}
+	waitLost("first start")
+	time.Sleep(300 * time.Millisecond)
+	require.Empty(t, lost, "nothing lost while Redis keeps its data")
+
+	flush(t, b.redisURL)
+	waitLost("flush")
+	queues, err := b.inspector.Queues()
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{QueueSystem, QueueInteractive, QueueBulk}, queues, "the queues are registered again")
+}
+
+// flush empties the test's Redis database, as FLUSHALL or a restart without persistence would.
+func flush(t *testing.T, url string) {
+	t.Helper()
+	opt, err := redis.ParseURL(url)
+	require.NoError(t, err)
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	require.NoError(t, rdb.FlushDB(t.Context()).Err())
 }

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/wagate/wagate/internal/delivery"
 	"github.com/wagate/wagate/internal/message"
@@ -27,10 +30,12 @@ type sendPayload struct {
 	MessageID uuid.UUID `json:"message_id"`
 }
 
-// Enqueuer puts send tasks on Asynq (message.Enqueuer).
+// Enqueuer puts send tasks on Asynq (message.Enqueuer), wakes waiting ones (delivery.Kicker) and
+// notices when Redis has lost its data (WatchRedis).
 type Enqueuer struct {
 	client    *asynq.Client
 	inspector *asynq.Inspector
+	rdb       *redis.Client // Asynq's own keys that its API cannot repair (the set of queues), and the marker
 }
 
 // NewEnqueuer connects to the Redis at redisURL.
@@ -39,12 +44,18 @@ func NewEnqueuer(redisURL string) (*Enqueuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse REDIS_URL for asynq: %w", err)
 	}
-	return &Enqueuer{client: asynq.NewClient(opt), inspector: asynq.NewInspector(opt)}, nil
+	ropt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+	}
+	ropt.PoolSize = 2 // a SADD now and then, a marker check every few seconds
+	return &Enqueuer{client: asynq.NewClient(opt), inspector: asynq.NewInspector(opt), rdb: redis.NewClient(ropt)}, nil
 }
 
 // Close closes the Redis connections.
 func (e *Enqueuer) Close() error {
 	_ = e.inspector.Close()
+	_ = e.rdb.Close()
 	return e.client.Close()
 }
 
@@ -81,13 +92,72 @@ func (e *Enqueuer) EnqueueSend(ctx context.Context, tenantID, messageID uuid.UUI
 }
 
 // Kick runs the waiting send task of a message now, when it waits in the retry or scheduled set
-// (message.Kicker). Anything else (pending, running, gone) is left as it is.
-func (e *Enqueuer) Kick(_ context.Context, queue string, messageID uuid.UUID) {
+// (delivery.Kicker). Anything else (pending, running, gone) is left as it is. When Redis has lost
+// Asynq's set of queues, the queues are registered again and the kick retried.
+func (e *Enqueuer) Kick(ctx context.Context, queue string, messageID uuid.UUID) error {
 	q := QueueInteractive
 	if queue == message.QueueBulk {
 		q = QueueBulk
 	}
-	_ = e.inspector.RunTask(q, messageID.String())
+	err := e.inspector.RunTask(q, messageID.String())
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		if rerr := e.republish(ctx); rerr != nil {
+			return fmt.Errorf("kick message %s: %w", messageID, rerr)
+		}
+		err = e.inspector.RunTask(q, messageID.String())
+	}
+	switch {
+	case err == nil, errors.Is(err, asynq.ErrTaskNotFound):
+		return nil
+	case strings.Contains(err.Error(), "task is already"):
+		// Pending or running: it goes now anyway. Asynq words these only as text (FailedPrecondition).
+		return nil
+	}
+	return fmt.Errorf("kick message %s: %w", messageID, err)
+}
+
+// asynqQueues is Asynq's set of queue names, which its inspector consults before any task operation.
+// Its client adds a queue to it only on the process's first enqueue into that queue, so a FLUSHALL
+// or a restart without persistence leaves it empty until someone adds them again (DESIGN.md traps).
+const asynqQueues = "asynq:queues"
+
+// redisMarker is set while Redis keeps its data: a FLUSHALL or a restart without persistence removes
+// it, which is how a worker learns that queued tasks were lost.
+const redisMarker = "wagate:redis:marker"
+
+// republish registers every queue in Asynq's set of queues again.
+func (e *Enqueuer) republish(ctx context.Context) error {
+	if err := e.rdb.SAdd(ctx, asynqQueues, QueueSystem, QueueInteractive, QueueBulk).Err(); err != nil {
+		return fmt.Errorf("register queues again: %w", err)
+	}
+	return nil
+}
+
+// WatchRedis checks every `every` that Redis still holds its data (the marker key) until ctx ends.
+// When it does not (a FLUSHALL, a restart without persistence, a fail-over to an empty replica) it
+// registers the queues again and calls lost, which re-enqueues what Redis lost at once instead of
+// after the sweeper's grace. The first check after start counts as a loss (harmless: one sweep).
+func (e *Enqueuer) WatchRedis(ctx context.Context, every time.Duration, log *slog.Logger, lost func(context.Context)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		set, err := e.rdb.SetNX(ctx, redisMarker, time.Now().UTC().Format(time.RFC3339), 0).Result()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.WarnContext(ctx, "check that redis kept its data", "err", err)
+		case set:
+			log.WarnContext(ctx, "redis has none of its earlier keys (first start, a restart without persistence, or a flush): registering the queues and re-enqueuing unsent messages")
+			if err := e.republish(ctx); err != nil && ctx.Err() == nil {
+				log.WarnContext(ctx, "register the queues again", "err", err)
+			}
+			lost(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // HandleMessages routes send tasks to d.
