@@ -164,6 +164,10 @@ func New(ctx context.Context, o Options) (a *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 	}
+	// Deadlines of request contexts apply to Redis calls too: a Redis that stops answering costs a
+	// request its deadline (the limiter's and the enqueue's breakers keep those short), not go-redis's
+	// read timeouts and retries.
+	ropt.ContextTimeoutEnabled = true
 	a.Redis = redis.NewClient(ropt)
 	a.closeFns = append(a.closeFns, func() { _ = a.Redis.Close() })
 	if err := a.Redis.Ping(ctx).Err(); err != nil {

@@ -13,13 +13,17 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Limiter decides whether a keyed action may happen now.
+// Limiter decides whether a keyed action may happen now. It sits on request paths, so a Redis that
+// does not answer costs at most a short deadline, and nothing while its breaker is open.
 type Limiter struct {
-	rdb *redis.Client
+	rdb     *redis.Client
+	breaker *Breaker
 }
 
 // New returns a limiter on rdb.
-func New(rdb *redis.Client) *Limiter { return &Limiter{rdb: rdb} }
+func New(rdb *redis.Client) *Limiter {
+	return &Limiter{rdb: rdb, breaker: NewBreaker(150*time.Millisecond, 2*time.Second)}
+}
 
 // Result is the outcome of one request against a limit.
 type Result struct {
@@ -57,7 +61,12 @@ func (l *Limiter) Allow(ctx context.Context, key string, rate int, period time.D
 		return Result{}, fmt.Errorf("rate limit %s: rate and burst must be positive", key)
 	}
 	emission := float64(period.Milliseconds()) / float64(rate)
-	v, err := gcra.Run(ctx, l.rdb, []string{"wagate:rl:" + key}, emission, burst, 1).Int64Slice()
+	var v []int64
+	err := l.breaker.Do(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = gcra.Run(ctx, l.rdb, []string{"wagate:rl:" + key}, emission, burst, 1).Int64Slice()
+		return err
+	})
 	if err != nil {
 		return Result{}, fmt.Errorf("rate limit %s: %w", key, err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wagate/wagate/internal/delivery"
 	"github.com/wagate/wagate/internal/message"
+	"github.com/wagate/wagate/internal/ratelimit"
 )
 
 // TypeMessageSend is the task that sends one message. Its payload is ids only; its TaskID is the
@@ -36,6 +37,9 @@ type Enqueuer struct {
 	client    *asynq.Client
 	inspector *asynq.Inspector
 	rdb       *redis.Client // Asynq's own keys that its API cannot repair (the set of queues), and the marker
+	// breaker keeps an enqueue after an accept from waiting on a Redis that does not answer: the
+	// message is in Postgres, and the sweeper enqueues it later.
+	breaker *ratelimit.Breaker
 }
 
 // NewEnqueuer connects to the Redis at redisURL.
@@ -44,12 +48,18 @@ func NewEnqueuer(redisURL string) (*Enqueuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse REDIS_URL for asynq: %w", err)
 	}
+	if o, ok := opt.(asynq.RedisClientOpt); ok {
+		// Short network timeouts: these calls sit on request paths (go-redis's defaults are seconds).
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout = 500*time.Millisecond, time.Second, time.Second
+		opt = o
+	}
 	ropt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 	}
 	ropt.PoolSize = 2 // a SADD now and then, a marker check every few seconds
-	return &Enqueuer{client: asynq.NewClient(opt), inspector: asynq.NewInspector(opt), rdb: redis.NewClient(ropt)}, nil
+	return &Enqueuer{client: asynq.NewClient(opt), inspector: asynq.NewInspector(opt), rdb: redis.NewClient(ropt),
+		breaker: ratelimit.NewBreaker(250*time.Millisecond, 2*time.Second)}, nil
 }
 
 // Close closes the Redis connections.
@@ -74,8 +84,16 @@ func (e *Enqueuer) EnqueueSend(ctx context.Context, tenantID, messageID uuid.UUI
 		opts = append(opts, asynq.ProcessAt(at))
 	}
 	task := asynq.NewTask(TypeMessageSend, b, opts...)
-	_, err := e.client.EnqueueContext(ctx, task)
-	if !errors.Is(err, asynq.ErrTaskIDConflict) {
+	conflict := false
+	err := e.breaker.Do(ctx, func(ctx context.Context) error {
+		_, err := e.client.EnqueueContext(ctx, task)
+		if errors.Is(err, asynq.ErrTaskIDConflict) {
+			conflict = true // Redis answered: a task of that id exists
+			return nil
+		}
+		return err
+	})
+	if err != nil || !conflict {
 		return err
 	}
 	info, ierr := e.inspector.GetTaskInfo(q, messageID.String())
