@@ -34,7 +34,10 @@ type DispatchConfig struct {
 	ClaimTTL time.Duration
 	// RPCTimeout bounds waiting for another instance's holder. Default ClaimTTL - 5 s.
 	RPCTimeout time.Duration
-	// Ahead is how early a paced task may run and leave the last wait to the holder's gate. Default 250 ms.
+	// Ahead is how early a paced task may run and leave the last wait to the holder, which waits for
+	// the slot itself (ExecRequest.NotBefore). Default 1.25 s: Asynq runs retries at whole seconds
+	// (rounded up, never early), so a task sent back comes back up to a second after the time asked
+	// for; asking for a second before the slot lets the holder keep the drawn gap to the millisecond.
 	Ahead time.Duration
 }
 
@@ -62,7 +65,7 @@ func NewDispatcher(db store.DB, pacer *ratelimit.Pacer, router *Router, kicker K
 		cfg.RPCTimeout = max(cfg.ClaimTTL-5*time.Second, cfg.ClaimTTL/2)
 	}
 	if cfg.Ahead <= 0 {
-		cfg.Ahead = 250 * time.Millisecond
+		cfg.Ahead = 1250 * time.Millisecond
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -120,15 +123,22 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 				earlier[0].ID, earlier[0].Status)}
 		}
 	}
+	var notBefore time.Time
 	if d.pacer != nil {
 		wait, err := d.pacer.Ticket(ctx, row.SessionID.String(), id.String(), ratelimit.PlanPace(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs))
-		if err != nil {
+		switch {
+		case err != nil:
 			// Redis trouble: the holder's gate still paces, so a send may go ahead; the queue does not
 			// spin on an unreachable Redis either way (Asynq needs it too).
 			d.log.WarnContext(ctx, "pacing unavailable", "err", err)
-		} else if wait > d.cfg.Ahead {
+		case wait > d.cfg.Ahead:
 			d.obs.PacingWait(wait)
-			return &RetryError{After: wait, Reason: "pacing"}
+			// Back a second before the slot (Asynq rounds the retry up to a whole second), so the
+			// task returns within the last second and the holder waits for the slot itself: the gaps
+			// between sends follow the drawn delays instead of falling on whole seconds.
+			return &RetryError{After: wait - time.Second, Reason: "pacing"}
+		case wait > 0:
+			notBefore = time.Now().Add(wait)
 		}
 	}
 
@@ -140,7 +150,7 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 		return nil
 	}
 	t := message.Target{TenantID: tenantID, SessionID: row.SessionID, Fence: *sess.HolderFence}
-	res, err := d.router.Send(ctx, *sess.HolderInstanceID, ExecRequest{Target: t, MessageID: id}, d.cfg.RPCTimeout)
+	res, err := d.router.Send(ctx, *sess.HolderInstanceID, ExecRequest{Target: t, MessageID: id, NotBefore: notBefore}, d.cfg.RPCTimeout)
 	if errors.Is(err, cluster.ErrRPCNotDelivered) {
 		// Taken back from the holder's list unread: it was never sent, so it need not wait for its claim.
 		return d.unclaim(ctx, claimed, &RetryError{After: time.Second, Failure: true, Reason: "the holder did not take the request"})

@@ -22,6 +22,8 @@ import (
 type ExecRequest struct {
 	message.Target
 	MessageID uuid.UUID `json:"message_id"`
+	// NotBefore is the message's pacing slot: the holder sends no earlier (zero: now).
+	NotBefore time.Time `json:"not_before,omitzero"`
 }
 
 // Outcomes of an ExecRequest.
@@ -115,6 +117,15 @@ func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, er
 		return e.outcome(ctx, req, row, err)
 	}
 	e.seed(ctx, req)
+	if wait := time.Until(req.NotBefore); wait > gateMaxWait {
+		return e.requeueQuiet(ctx, row, wait)
+	} else if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ExecResult{}, ctx.Err()
+		}
+	}
 	release, err := e.gate.Acquire(ctx, req.SessionID.String(), ratelimit.PlanPace(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs), gateMaxWait)
 	var we *ratelimit.WaitError
 	if errors.As(err, &we) {
