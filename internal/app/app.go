@@ -52,11 +52,6 @@ const (
 // AllRoles is what `wagate serve` runs without --roles.
 var AllRoles = []string{RoleHTTP, RoleWorker, RoleHost}
 
-// DefaultPoolSize is the Postgres pool of one instance unless DATABASE_URL sets pool_max_conns.
-// pgx's default (the number of CPUs, at least 4) made accepts queue for connections behind the
-// worker's sends: every accept is one transaction of a few statements.
-const DefaultPoolSize = 32
-
 // Options are what New builds from. Config and Roles are required; the rest have production
 // defaults, and the fields under "Harness" exist for tests and benchmarks.
 type Options struct {
@@ -76,7 +71,7 @@ type Options struct {
 // Tuning holds the timings and sizes that are not configuration: production uses the zero value
 // (each part's defaults); test harnesses shorten them so recovery paths show in seconds.
 type Tuning struct {
-	// PoolSize sizes the Postgres pool when DATABASE_URL does not (0: DefaultPoolSize).
+	// PoolSize, when positive, overrides DATABASE_POOL_SIZE (test harnesses keep their pools small).
 	PoolSize int32
 	// Host is the session host's configuration (zero: session.DefaultHostConfig, with the
 	// watchdog's staleness chosen by driver). Instance is always this process's.
@@ -156,7 +151,11 @@ func New(ctx context.Context, o Options) (a *App, err error) {
 		}
 	}()
 	cfg := o.Config
-	if a.Pool, err = openPool(ctx, cfg.DatabaseURL, o.Tuning.PoolSize); err != nil {
+	size := int32(cfg.DatabasePoolSize)
+	if o.Tuning.PoolSize > 0 {
+		size = o.Tuning.PoolSize
+	}
+	if a.Pool, err = openPool(ctx, cfg.DatabaseURL, size); err != nil {
 		return nil, err
 	}
 	a.closeFns = append(a.closeFns, a.Pool.Close)
@@ -276,7 +275,8 @@ func (a *App) connector(ctx context.Context) (whatsapp.Connector, error) {
 		opts.Instance = a.Instance.ID.String()
 		return simulator.NewConnector(a.Pool, opts), nil
 	default:
-		wm, err := whatsmeow.NewConnector(ctx, cfg.DatabaseURL, a.log, whatsmeow.Options{RetryMessage: a.Executor.RetryMessage})
+		wm, err := whatsmeow.NewConnector(ctx, cfg.DatabaseURL, a.log, whatsmeow.Options{RetryMessage: a.Executor.RetryMessage,
+			MaxDBConns: cfg.WhatsmeowPoolSize})
 		if err != nil {
 			return nil, fmt.Errorf("open whatsmeow device store: %w", err)
 		}
@@ -453,11 +453,10 @@ func openPool(ctx context.Context, url string, size int32) (*pgxpool.Pool, error
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
-	if !strings.Contains(url, "pool_max_conns") {
-		pcfg.MaxConns = DefaultPoolSize
-		if size > 0 {
-			pcfg.MaxConns = size
-		}
+	// pgx's default (the number of CPUs, at least 4) made accepts queue for connections behind the
+	// worker's sends; DATABASE_POOL_SIZE (default 32) is the budget, unless the URL sets its own.
+	if !strings.Contains(url, "pool_max_conns") && size > 0 {
+		pcfg.MaxConns = size
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -53,6 +54,14 @@ type Config struct {
 	EgressAllow    []string
 	MessageExpiry  time.Duration
 	MetricsAddr    string
+
+	// DatabasePoolSize is the most Postgres connections this instance's pool opens
+	// (DATABASE_POOL_SIZE, default 32; a pool_max_conns in DATABASE_URL wins). WhatsmeowPoolSize is the
+	// whatsmeow device store's own pool (WHATSMEOW_POOL_SIZE, default 10; only with WA_DRIVER=whatsmeow).
+	// N instances need N × (DatabasePoolSize + WhatsmeowPoolSize) + a few for migrations and tools
+	// within Postgres's max_connections (README).
+	DatabasePoolSize  int
+	WhatsmeowPoolSize int
 
 	// AdminCreatePassword is the password `wagate admin create` gives the new operator
 	// (WAGATE_ADMIN_PASSWORD; empty: read from standard input).
@@ -133,6 +142,8 @@ func LoadFrom(lookup func(string) (string, bool), mode Mode) (Config, error) {
 		SimulatorQRNext:  r.duration("SIMULATOR_QR_NEXT", 0),
 		LogLevel:         r.level("LOG_LEVEL", slog.LevelInfo),
 
+		DatabasePoolSize:    r.integer("DATABASE_POOL_SIZE", 32),
+		WhatsmeowPoolSize:   r.integer("WHATSMEOW_POOL_SIZE", 10),
 		AdminCreatePassword: r.secret("WAGATE_ADMIN_PASSWORD", ""),
 		SendClaimTTL:        r.duration("WAGATE_SEND_CLAIM_TTL", 0),
 		SweepGrace:          r.duration("WAGATE_SWEEP_GRACE", 0),
@@ -162,6 +173,12 @@ func LoadFrom(lookup func(string) (string, bool), mode Mode) (Config, error) {
 	}
 	if c.MessageExpiry < 0 {
 		r.problem("MESSAGE_EXPIRY must not be negative")
+	}
+	if c.DatabasePoolSize < 2 || c.DatabasePoolSize > 1000 {
+		r.problem("DATABASE_POOL_SIZE must be between 2 and 1000, got %d", c.DatabasePoolSize)
+	}
+	if c.WhatsmeowPoolSize < 1 || c.WhatsmeowPoolSize > 1000 {
+		r.problem("WHATSMEOW_POOL_SIZE must be between 1 and 1000, got %d", c.WhatsmeowPoolSize)
 	}
 	if c.SendClaimTTL < 0 || c.SweepGrace < 0 {
 		r.problem("WAGATE_SEND_CLAIM_TTL and WAGATE_SWEEP_GRACE must not be negative")
@@ -228,6 +245,19 @@ func (r *reader) secret(name, def string) string {
 		return def
 	}
 	return strings.TrimRight(string(b), "\r\n")
+}
+
+func (r *reader) integer(name string, def int) int {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.problem("%s must be a whole number, got %q", name, v)
+		return def
+	}
+	return n
 }
 
 func (r *reader) list(name string) []string {

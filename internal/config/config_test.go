@@ -40,6 +40,22 @@ func TestLoad(t *testing.T) {
 		require.Zero(t, c.SimulatorQRNext)
 		require.False(t, c.S3.Enabled())
 		require.False(t, c.SecureCookies())
+		require.Equal(t, 32, c.DatabasePoolSize)
+		require.Equal(t, 10, c.WhatsmeowPoolSize)
+	})
+
+	t.Run("PoolSizes", func(t *testing.T) {
+		t.Parallel()
+		e := valid()
+		e["DATABASE_POOL_SIZE"], e["WHATSMEOW_POOL_SIZE"] = "12", "8"
+		c, err := LoadFrom(env(e), ForServe)
+		require.NoError(t, err)
+		require.Equal(t, 12, c.DatabasePoolSize)
+		require.Equal(t, 8, c.WhatsmeowPoolSize)
+		e["DATABASE_POOL_SIZE"], e["WHATSMEOW_POOL_SIZE"] = "many", "0"
+		_, err = LoadFrom(env(e), ForServe)
+		require.ErrorContains(t, err, "DATABASE_POOL_SIZE must be a whole number")
+		require.ErrorContains(t, err, "WHATSMEOW_POOL_SIZE must be between 1 and 1000")
 	})
 
 	t.Run("EveryProblemAtOnce", func(t *testing.T) {

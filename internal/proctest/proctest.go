@@ -97,7 +97,10 @@ func Start(t testing.TB, o Opts) *Proc {
 		"SECRET_KEY":   "proctest-secret-key-0123456789abcdef0123456789",
 		"WA_DRIVER":    "simulator",
 		"METRICS_ADDR": "off",
-		"LOG_LEVEL":    "debug",
+		// Tests start several processes beside each other: a pool of 8 each keeps the suite within
+		// a stock Postgres's 100 connections.
+		"DATABASE_POOL_SIZE": "8",
+		"LOG_LEVEL":          "debug",
 		// argon2id at OWASP cost takes real time on 2 cores; processes under test use the trivial cost.
 		"INSECURE_FAST_PASSWORD_HASH": "true",
 		"PATH":                        os.Getenv("PATH"),

@@ -134,6 +134,10 @@ func ProblemFor(ctx context.Context, log *slog.Logger, err error) Problem {
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads this answer, and it is not our failure.
 		return Problem{Status: 499, Title: "Client Closed Request"}
+	case overloaded(err):
+		log.ErrorContext(ctx, "database refused a connection", "err", err, "request_id", RequestID(ctx))
+		return Problem{Status: fiber.StatusServiceUnavailable, Title: "Service Unavailable", RetryAfter: overloadRetry,
+			Detail: "The server is busy right now. Please try again in a few seconds."}
 	case errors.Is(err, context.DeadlineExceeded):
 		log.ErrorContext(ctx, "request timed out", "err", err, "request_id", RequestID(ctx))
 		return Problem{Status: fiber.StatusServiceUnavailable, Title: "Service Unavailable",
@@ -142,6 +146,25 @@ func ProblemFor(ctx context.Context, log *slog.Logger, err error) Problem {
 	log.ErrorContext(ctx, "request failed", "err", err, "request_id", RequestID(ctx))
 	return Problem{Status: fiber.StatusInternalServerError, Title: "Internal Server Error",
 		Detail: "Something went wrong on our side. It has been logged; please try again."}
+}
+
+// overloadRetry is the Retry-After of an answer given while Postgres refuses connections.
+const overloadRetry = 5 * time.Second
+
+// overloaded reports whether Postgres refused a connection because it has too many (SQLSTATE 53300
+// too_many_connections) or is starting or stopping (57P03 cannot_connect_now): a moment's condition
+// that deserves 503 and a Retry-After, not a 500. The driver's error carries the code through
+// SQLState(), so the web layer needs no database import to see it.
+func overloaded(err error) bool {
+	var se interface{ SQLState() string }
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.SQLState() {
+	case "53300", "57P03":
+		return true
+	}
+	return false
 }
 
 // publicDetail keeps Fiber's own messages, which say what the client did wrong, but not the bare
