@@ -276,7 +276,7 @@ func (a *App) connector(ctx context.Context) (whatsapp.Connector, error) {
 		return simulator.NewConnector(a.Pool, opts), nil
 	default:
 		wm, err := whatsmeow.NewConnector(ctx, cfg.DatabaseURL, a.log, whatsmeow.Options{RetryMessage: a.Executor.RetryMessage,
-			MaxDBConns: cfg.WhatsmeowPoolSize})
+			MaxDBConns: cfg.WhatsmeowPoolSize, WAVersion: cfg.WAVersion})
 		if err != nil {
 			return nil, fmt.Errorf("open whatsmeow device store: %w", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +63,11 @@ type Config struct {
 	// within Postgres's max_connections (README).
 	DatabasePoolSize  int
 	WhatsmeowPoolSize int
+
+	// WAVersion overrides the WhatsApp Web client version whatsmeow announces (WA_VERSION, e.g.
+	// "2.3000.1031080782"; empty: the library's own). Set it when WhatsApp answers 405 "client
+	// outdated" and no newer build is available yet.
+	WAVersion string
 
 	// AdminCreatePassword is the password `wagate admin create` gives the new operator
 	// (WAGATE_ADMIN_PASSWORD; empty: read from standard input).
@@ -143,6 +149,7 @@ func LoadFrom(lookup func(string) (string, bool), mode Mode) (Config, error) {
 		LogLevel:         r.level("LOG_LEVEL", slog.LevelInfo),
 
 		DatabasePoolSize:    r.integer("DATABASE_POOL_SIZE", 32),
+		WAVersion:           r.str("WA_VERSION", ""),
 		WhatsmeowPoolSize:   r.integer("WHATSMEOW_POOL_SIZE", 10),
 		AdminCreatePassword: r.secret("WAGATE_ADMIN_PASSWORD", ""),
 		SendClaimTTL:        r.duration("WAGATE_SEND_CLAIM_TTL", 0),
@@ -173,6 +180,9 @@ func LoadFrom(lookup func(string) (string, bool), mode Mode) (Config, error) {
 	}
 	if c.MessageExpiry < 0 {
 		r.problem("MESSAGE_EXPIRY must not be negative")
+	}
+	if c.WAVersion != "" && !waVersion.MatchString(c.WAVersion) {
+		r.problem("WA_VERSION must look like 2.3000.1031080782, got %q", c.WAVersion)
 	}
 	if c.DatabasePoolSize < 2 || c.DatabasePoolSize > 1000 {
 		r.problem("DATABASE_POOL_SIZE must be between 2 and 1000, got %d", c.DatabasePoolSize)
@@ -246,6 +256,9 @@ func (r *reader) secret(name, def string) string {
 	}
 	return strings.TrimRight(string(b), "\r\n")
 }
+
+// waVersion is the shape of a WhatsApp Web version: three dot-separated numbers.
+var waVersion = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
 
 func (r *reader) integer(name string, def int) int {
 	v := r.str(name, "")

@@ -58,6 +58,18 @@ func TestLoad(t *testing.T) {
 		require.ErrorContains(t, err, "WHATSMEOW_POOL_SIZE must be between 1 and 1000")
 	})
 
+	t.Run("WAVersion", func(t *testing.T) {
+		t.Parallel()
+		e := valid()
+		e["WA_VERSION"] = "2.3000.1031080782"
+		c, err := LoadFrom(env(e), ForServe)
+		require.NoError(t, err)
+		require.Equal(t, "2.3000.1031080782", c.WAVersion)
+		e["WA_VERSION"] = "latest"
+		_, err = LoadFrom(env(e), ForServe)
+		require.ErrorContains(t, err, "WA_VERSION must look like")
+	})
+
 	t.Run("EveryProblemAtOnce", func(t *testing.T) {
 		t.Parallel()
 		_, err := LoadFrom(env(map[string]string{

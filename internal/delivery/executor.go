@@ -384,6 +384,10 @@ func failure(err error) (code, reason string) {
 	case errors.As(err, &rl):
 		return "rate_limited", "WhatsApp asked to slow down; retrying later."
 	case errors.As(err, &se):
+		if se.Text != "" {
+			// Kept on the message: the explanation (463: reach-out limit) is what the tenant can act on.
+			return fmt.Sprintf("whatsapp_%d", se.Code), fmt.Sprintf("WhatsApp refused the message (error %d): %s.", se.Code, se.Text)
+		}
 		return fmt.Sprintf("whatsapp_%d", se.Code), fmt.Sprintf("WhatsApp refused the message (error %d).", se.Code)
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout", "WhatsApp did not acknowledge the message in time; retrying."

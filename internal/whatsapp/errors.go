@@ -41,7 +41,10 @@ type ServerError struct {
 }
 
 func (e *ServerError) Error() string {
-	return fmt.Sprintf("whatsapp: server returned error %d %s", e.Code, e.Text)
+	if e.Text == "" {
+		return fmt.Sprintf("whatsapp: server returned error %d", e.Code)
+	}
+	return fmt.Sprintf("whatsapp: server returned error %d (%s)", e.Code, e.Text)
 }
 
 // IsPermanent reports whether retrying err cannot help: the message fails at once with its reason.

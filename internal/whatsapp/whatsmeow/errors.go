@@ -66,9 +66,9 @@ func mapError(err error) error {
 func serverErrorText(code int) string {
 	switch code {
 	case 463:
-		return "(WhatsApp refused a first message to this contact for now: reach-out limit or missing privacy token)"
+		return "WhatsApp refused a first message to this contact for now (a reach-out limit, or a missing privacy token): wait for the contact to write first, or try again later"
 	case 479:
-		return "(WhatsApp rejected the message as invalid)"
+		return "WhatsApp rejected the message as invalid"
 	}
 	return ""
 }
