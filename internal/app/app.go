@@ -234,7 +234,7 @@ func (a *App) buildServices(ctx context.Context) error {
 	if a.Has(RoleHost) {
 		local = a.Executor // only a process that holds sessions sends on them
 	}
-	a.Router = delivery.NewRouter(a.Instance.ID, local, cluster.RPCFactory(a.Redis, 32, log)(a.Instance.ID))
+	a.Router = delivery.NewRouter(a.Instance.ID, local, cluster.RPCFactory(a.Redis, 32, log)(a.Instance.ID), pool)
 
 	if a.Connector, err = a.connector(ctx); err != nil {
 		return err

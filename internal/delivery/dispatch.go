@@ -151,6 +151,10 @@ func (d *Dispatcher) Process(ctx context.Context, tenantID, id uuid.UUID) error 
 	}
 	t := message.Target{TenantID: tenantID, SessionID: row.SessionID, Fence: *sess.HolderFence}
 	res, err := d.router.Send(ctx, *sess.HolderInstanceID, ExecRequest{Target: t, MessageID: id, NotBefore: notBefore}, d.cfg.RPCTimeout)
+	if errors.Is(err, ErrHolderGone) {
+		// The old holder is provably stopped (fencing by time): send again now, through the new one.
+		return d.unclaim(ctx, claimed, &RetryError{After: 200 * time.Millisecond, Reason: "the session's holder changed"})
+	}
 	if errors.Is(err, cluster.ErrRPCNotDelivered) {
 		// Taken back from the holder's list unread: it was never sent, so it need not wait for its claim.
 		return d.unclaim(ctx, claimed, &RetryError{After: time.Second, Failure: true, Reason: "the holder did not take the request"})

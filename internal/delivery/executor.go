@@ -106,7 +106,7 @@ func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, er
 		return ExecResult{Outcome: OutcomeSkipped}, nil
 	}
 	if st := drv.State(); !st.Connected || !st.LoggedIn {
-		return e.requeue(ctx, row, "session_unavailable", "The session is not connected; the message waits for it.", 5*time.Second)
+		return e.requeue(ctx, row, "session_unavailable", "The session is not connected; the message waits for it.", 2*time.Second)
 	}
 	sess, err := q.MessageSessionInfo(ctx, store.MessageSessionInfoParams{TenantID: req.TenantID, ID: req.SessionID})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wagate/wagate/internal/cluster"
 	"github.com/wagate/wagate/internal/message"
+	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/whatsapp"
 )
 
@@ -20,7 +21,16 @@ type Router struct {
 	self  uuid.UUID
 	local *Executor
 	rpc   *cluster.RPC
+	db    store.DB // the session's lease, watched while another instance is asked to send
 }
+
+// ErrHolderGone: while the holder was asked to send, the session's lease moved to a new fence (or was
+// released). Fencing is by time, so the old holder's client is stopped: whatever it had taken may go
+// again at once, with the same WhatsApp id, instead of after the request's timeout.
+var ErrHolderGone = errors.New("the session's holder changed while it was asked to send")
+
+// leaseWatchEvery is how often a pending send request checks the session's lease.
+const leaseWatchEvery = time.Second
 
 // RPC method names.
 const (
@@ -32,8 +42,8 @@ const (
 // NewRouter returns the router of instance self, which answers requests to other instances over
 // rpc. local is this instance's Executor, or nil when the process runs no session host (then every
 // session is held elsewhere).
-func NewRouter(self uuid.UUID, local *Executor, rpc *cluster.RPC) *Router {
-	return &Router{self: self, local: local, rpc: rpc}
+func NewRouter(self uuid.UUID, local *Executor, rpc *cluster.RPC, db store.DB) *Router {
+	return &Router{self: self, local: local, rpc: rpc, db: db}
 }
 
 func (r *Router) isLocal(instance uuid.UUID) bool { return instance == r.self && r.local != nil }
@@ -44,9 +54,28 @@ func (r *Router) Send(ctx context.Context, instance uuid.UUID, req ExecRequest, 
 	if r.isLocal(instance) {
 		return r.local.Execute(ctx, req)
 	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var res ExecResult
-	err := r.rpc.Call(ctx, instance, rpcSend, req, &res, timeout)
-	return res, err
+	done := make(chan error, 1)
+	go func() { done <- r.rpc.Call(cctx, instance, rpcSend, req, &res, timeout) }()
+	t := time.NewTicker(leaseWatchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case err := <-done:
+			return res, err
+		case <-t.C:
+			// A holder killed mid-request never answers: rather than wait out the timeout, notice
+			// that its lease moved on.
+			lease, err := store.New(r.db).SessionLeaseGet(ctx, req.SessionID)
+			if store.IsNotFound(err) || (err == nil && lease.Fence != req.Fence) {
+				cancel()
+				<-done
+				return ExecResult{}, ErrHolderGone
+			}
+		}
+	}
 }
 
 type numbersRequest struct {

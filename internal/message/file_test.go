@@ -49,7 +49,7 @@ func setupFiles(t *testing.T) (*message.Service, *fileBundle) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = local.Close() })
 	b.media = media.NewService(b.db, local, media.Config{EgressAllow: []string{"127.0.0.1"}, TempDir: t.TempDir()})
-	deps, _ := newDeps(t, message.MediaStore(b.media))
+	deps, _ := newDeps(t, b.db, message.MediaStore(b.media))
 	svc := message.NewService(b.db, deps, message.Config{}, nil)
 
 	tn, err := tenant.Create(b.ctx, store.New(b.db), tenant.CreateInput{Name: "Acme", Status: "active"})

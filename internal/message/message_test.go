@@ -53,7 +53,7 @@ func newRig(t *testing.T) *rig {
 	t.Cleanup(pool.Close)
 	st, err := media.NewLocal(media.LocalConfig{Dir: t.TempDir(), BaseURL: "http://localhost", Keys: secret.New([]byte(strings.Repeat("k", 32)))})
 	require.NoError(t, err)
-	deps, rdb := newDeps(t, message.MediaStore(media.NewService(pool, st, media.Config{})))
+	deps, rdb := newDeps(t, pool, message.MediaStore(media.NewService(pool, st, media.Config{})))
 	r := &rig{t: t, ctx: ctx, pool: pool, svc: message.NewService(pool, deps, message.Config{}, nil),
 		sessions: session.NewService(pool, simulator.NewConnector(pool, simulator.DefaultOptions()), cluster.NewPubSub(rdb), nil)}
 	r.tenantID, r.session = r.pairedSession("Acme", "4915100003333")
@@ -63,7 +63,7 @@ func newRig(t *testing.T) *rig {
 // newDeps are the message service's collaborators as the HTTP role has them, on the test binary's
 // Redis: the Asynq enqueuer, the router (this process holds no session, so it asks holders over
 // Redis), the pacer, no metrics; md is the media store.
-func newDeps(t *testing.T, md message.Media) (message.Deps, *redis.Client) {
+func newDeps(t *testing.T, db store.DB, md message.Media) (message.Deps, *redis.Client) {
 	t.Helper()
 	redisURL := dbtest.RedisURL(t)
 	opt, err := redis.ParseURL(redisURL)
@@ -74,7 +74,7 @@ func newDeps(t *testing.T, md message.Media) (message.Deps, *redis.Client) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = enq.Close() })
 	self := uuid.New()
-	return message.Deps{Enqueuer: enq, Media: md, Holders: delivery.NewRouter(self, nil, cluster.RPCFactory(rdb, 4, nil)(self)),
+	return message.Deps{Enqueuer: enq, Media: md, Holders: delivery.NewRouter(self, nil, cluster.RPCFactory(rdb, 4, nil)(self), db),
 		Pacer: ratelimit.NewPacer(rdb), Observer: message.NoObserver}, rdb
 }
 

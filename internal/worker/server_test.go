@@ -75,7 +75,7 @@ func TestServer_HandleMessages(t *testing.T) {
 		b := setup(t)
 		db := dbtest.Pool(t)
 		s := newServer(t, b.redisURL)
-		s.HandleMessages(delivery.NewDispatcher(db, nil, delivery.NewRouter(uuid.New(), nil, nil), b.enq, message.NoObserver, delivery.DispatchConfig{}, nil))
+		s.HandleMessages(delivery.NewDispatcher(db, nil, delivery.NewRouter(uuid.New(), nil, nil, db), b.enq, message.NoObserver, delivery.DispatchConfig{}, nil))
 		start(t, s)
 		msgID := uuid.New()
 		require.NoError(t, b.enq.EnqueueSend(t.Context(), uuid.New(), msgID, message.QueueInteractive, time.Time{}))
