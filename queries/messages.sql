@@ -278,3 +278,14 @@ WHERE m.tenant_id = @tenant_id AND m.id = @id AND m.status IN ('queued', 'sendin
               WHERE l.session_id = m.session_id AND l.instance_id = @instance_id AND l.fence = @fence
                 AND l.expires_at > now())
 RETURNING *;
+
+-- name: MessageHostRequeue :one
+-- The holder puts a message it did not send back to queued (a transient failure, a pacing wait),
+-- fenced by its lease like MessageHostMarkSent: a holder that lost the session changes nothing.
+UPDATE messages m SET status = 'queued', claim_until = NULL, error_code = @error_code, error_reason = @error_reason,
+    updated_at = now()
+WHERE m.tenant_id = @tenant_id AND m.id = @id AND m.status = 'sending'
+  AND EXISTS (SELECT 1 FROM session_leases l
+              WHERE l.session_id = m.session_id AND l.instance_id = @instance_id AND l.fence = @fence
+                AND l.expires_at > now())
+RETURNING *;

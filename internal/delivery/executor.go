@@ -106,7 +106,7 @@ func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, er
 		return ExecResult{Outcome: OutcomeSkipped}, nil
 	}
 	if st := drv.State(); !st.Connected || !st.LoggedIn {
-		return e.requeue(ctx, row, "session_unavailable", "The session is not connected; the message waits for it.", 2*time.Second)
+		return e.requeue(ctx, req, row, "session_unavailable", "The session is not connected; the message waits for it.", 2*time.Second)
 	}
 	sess, err := q.MessageSessionInfo(ctx, store.MessageSessionInfoParams{TenantID: req.TenantID, ID: req.SessionID})
 	if err != nil {
@@ -118,7 +118,7 @@ func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, er
 	}
 	e.seed(ctx, req)
 	if wait := time.Until(req.NotBefore); wait > gateMaxWait {
-		return e.requeueQuiet(ctx, row, wait)
+		return e.requeueQuiet(ctx, req, row, wait)
 	} else if wait > 0 {
 		select {
 		case <-time.After(wait):
@@ -129,7 +129,7 @@ func (e *Executor) Execute(ctx context.Context, req ExecRequest) (ExecResult, er
 	release, err := e.gate.Acquire(ctx, req.SessionID.String(), ratelimit.PlanPace(sess.SendRatePerMinute, sess.DelayMinMs, sess.DelayMaxMs), gateMaxWait)
 	var we *ratelimit.WaitError
 	if errors.As(err, &we) {
-		return e.requeueQuiet(ctx, row, we.Wait)
+		return e.requeueQuiet(ctx, req, row, we.Wait)
 	} else if err != nil {
 		return ExecResult{}, fmt.Errorf("execute: gate: %w", err)
 	}
@@ -307,19 +307,24 @@ func (e *Executor) outcome(ctx context.Context, req ExecRequest, row store.Messa
 		after = rl.RetryAfter
 	}
 	e.log.WarnContext(ctx, "send failed; will retry", "message_id", req.MessageID, "err", err)
-	return e.requeue(ctx, row, code, reason, after)
+	return e.requeue(ctx, req, row, code, reason, after)
 }
 
-func (e *Executor) requeue(ctx context.Context, row store.Message, code, reason string, after time.Duration) (ExecResult, error) {
+// requeue puts a message it could not send back to queued with the reason shown, fenced by the
+// lease: a holder that lost the session leaves the row to the new one.
+func (e *Executor) requeue(ctx context.Context, req ExecRequest, row store.Message, code, reason string, after time.Duration) (ExecResult, error) {
 	err := store.WithTx(ctx, e.db, func(q *store.Queries) error {
-		r, err := q.MessageRequeue(ctx, store.MessageRequeueParams{TenantID: row.TenantID, ID: row.ID, ErrorCode: code, ErrorReason: reason})
+		r, err := q.MessageHostRequeue(ctx, store.MessageHostRequeueParams{TenantID: row.TenantID, ID: row.ID, ErrorCode: code,
+			ErrorReason: reason, InstanceID: e.instance, Fence: req.Fence})
 		if err != nil {
 			return err
 		}
 		return message.RecordStatus(ctx, q, r, reason)
 	})
 	if store.IsNotFound(err) {
-		return ExecResult{Outcome: OutcomeSkipped}, nil
+		// No longer sending (canceled meanwhile) or no longer ours: the worker puts it back, and the
+		// row's current state decides what comes next.
+		return ExecResult{Outcome: OutcomeNotHeld}, nil
 	} else if err != nil {
 		return ExecResult{}, fmt.Errorf("execute: requeue: %w", err)
 	}
@@ -327,10 +332,12 @@ func (e *Executor) requeue(ctx context.Context, row store.Message, code, reason 
 }
 
 // requeueQuiet puts a message back for a pacing wait: nothing went wrong, so no event and no error.
-func (e *Executor) requeueQuiet(ctx context.Context, row store.Message, after time.Duration) (ExecResult, error) {
-	_, err := store.New(e.db).MessageRequeue(ctx, store.MessageRequeueParams{TenantID: row.TenantID, ID: row.ID,
-		ErrorCode: row.ErrorCode, ErrorReason: row.ErrorReason})
-	if err != nil && !store.IsNotFound(err) {
+func (e *Executor) requeueQuiet(ctx context.Context, req ExecRequest, row store.Message, after time.Duration) (ExecResult, error) {
+	_, err := store.New(e.db).MessageHostRequeue(ctx, store.MessageHostRequeueParams{TenantID: row.TenantID, ID: row.ID,
+		ErrorCode: row.ErrorCode, ErrorReason: row.ErrorReason, InstanceID: e.instance, Fence: req.Fence})
+	if store.IsNotFound(err) {
+		return ExecResult{Outcome: OutcomeNotHeld}, nil
+	} else if err != nil {
 		return ExecResult{}, fmt.Errorf("execute: requeue: %w", err)
 	}
 	return ExecResult{Outcome: OutcomeRequeued, RetryAfter: after}, nil

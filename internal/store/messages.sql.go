@@ -976,6 +976,81 @@ func (q *Queries) MessageHostMarkSent(ctx context.Context, arg MessageHostMarkSe
 	return i, err
 }
 
+const messageHostRequeue = `-- name: MessageHostRequeue :one
+UPDATE messages m SET status = 'queued', claim_until = NULL, error_code = $1, error_reason = $2,
+    updated_at = now()
+WHERE m.tenant_id = $3 AND m.id = $4 AND m.status = 'sending'
+  AND EXISTS (SELECT 1 FROM session_leases l
+              WHERE l.session_id = m.session_id AND l.instance_id = $5 AND l.fence = $6
+                AND l.expires_at > now())
+RETURNING id, tenant_id, session_id, direction, wa_id, chat_jid, phone, sender_jid, sender_alt, push_name, from_me, kind, body, media_id, file_name, voice_note, detail, reply_to, queue, status, error_code, error_reason, attempts, send_at, expires_at, claim_until, checked_at, quota_day, reaction, edited_at, revoked_at, wa_timestamp, queued_at, sent_at, delivered_at, read_at, failed_at, created_at, updated_at
+`
+
+type MessageHostRequeueParams struct {
+	ErrorCode   string
+	ErrorReason string
+	TenantID    uuid.UUID
+	ID          uuid.UUID
+	InstanceID  uuid.UUID
+	Fence       int64
+}
+
+// The holder puts a message it did not send back to queued (a transient failure, a pacing wait),
+// fenced by its lease like MessageHostMarkSent: a holder that lost the session changes nothing.
+func (q *Queries) MessageHostRequeue(ctx context.Context, arg MessageHostRequeueParams) (Message, error) {
+	row := q.db.QueryRow(ctx, messageHostRequeue,
+		arg.ErrorCode,
+		arg.ErrorReason,
+		arg.TenantID,
+		arg.ID,
+		arg.InstanceID,
+		arg.Fence,
+	)
+	var i Message
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.SessionID,
+		&i.Direction,
+		&i.WaID,
+		&i.ChatJid,
+		&i.Phone,
+		&i.SenderJid,
+		&i.SenderAlt,
+		&i.PushName,
+		&i.FromMe,
+		&i.Kind,
+		&i.Body,
+		&i.MediaID,
+		&i.FileName,
+		&i.VoiceNote,
+		&i.Detail,
+		&i.ReplyTo,
+		&i.Queue,
+		&i.Status,
+		&i.ErrorCode,
+		&i.ErrorReason,
+		&i.Attempts,
+		&i.SendAt,
+		&i.ExpiresAt,
+		&i.ClaimUntil,
+		&i.CheckedAt,
+		&i.QuotaDay,
+		&i.Reaction,
+		&i.EditedAt,
+		&i.RevokedAt,
+		&i.WaTimestamp,
+		&i.QueuedAt,
+		&i.SentAt,
+		&i.DeliveredAt,
+		&i.ReadAt,
+		&i.FailedAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const messageInsert = `-- name: MessageInsert :one
 INSERT INTO messages (id, tenant_id, session_id, direction, wa_id, chat_jid, phone, kind, body, media_id,
                       file_name, voice_note, detail, reply_to, queue, status, send_at, expires_at, quota_day,
