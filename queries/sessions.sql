@@ -19,16 +19,24 @@ RETURNING *;
 
 -- name: SessionListByTenant :many
 -- Sessions being deleted are hidden; holder_instance_id is the instance whose lease is valid now.
-SELECT s.*, l.instance_id AS holder_instance_id
+-- holder_silent: the row says connected, but no instance holds a valid lease, or the holder's
+-- heartbeat is older than two beats (it died: its status write never came).
+SELECT s.*, l.instance_id AS holder_instance_id,
+    (s.status = 'connected' AND (l.instance_id IS NULL OR i.heartbeat_at IS NULL
+        OR i.heartbeat_at < now() - interval '12 seconds'))::bool AS holder_silent
 FROM wa_sessions s
 LEFT JOIN session_leases l ON l.session_id = s.id AND l.expires_at > now()
+LEFT JOIN instances i ON i.id = l.instance_id
 WHERE s.tenant_id = @tenant_id AND s.deleted_at IS NULL
 ORDER BY s.created_at, s.id;
 
 -- name: SessionGet :one
-SELECT s.*, l.instance_id AS holder_instance_id
+SELECT s.*, l.instance_id AS holder_instance_id,
+    (s.status = 'connected' AND (l.instance_id IS NULL OR i.heartbeat_at IS NULL
+        OR i.heartbeat_at < now() - interval '12 seconds'))::bool AS holder_silent
 FROM wa_sessions s
 LEFT JOIN session_leases l ON l.session_id = s.id AND l.expires_at > now()
+LEFT JOIN instances i ON i.id = l.instance_id
 WHERE s.tenant_id = @tenant_id AND s.id = @id AND s.deleted_at IS NULL;
 
 -- name: SessionGetForUpdate :one

@@ -107,6 +107,9 @@ func (s *Service) List(ctx context.Context, tenantID uuid.UUID) ([]Session, erro
 			PairCode: r.PairCode, PairCodeExpiresAt: r.PairCodeExpiresAt, ConnectedAt: r.ConnectedAt,
 			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		}, r.HolderInstanceID)
+		if r.HolderSilent {
+			out[i] = silentHolder(out[i])
+		}
 	}
 	return out, nil
 }
@@ -119,13 +122,27 @@ func (s *Service) Get(ctx context.Context, tenantID, id uuid.UUID) (Session, err
 	} else if err != nil {
 		return Session{}, fmt.Errorf("get session: %w", err)
 	}
-	return sessionOf(store.WaSession{
+	out := sessionOf(store.WaSession{
 		ID: r.ID, TenantID: r.TenantID, Name: r.Name, Status: r.Status, StatusReason: r.StatusReason,
 		StatusChangedAt: r.StatusChangedAt, Phone: r.Phone, PushName: r.PushName, DeviceJid: r.DeviceJid,
 		Lid: r.Lid, PairMethod: r.PairMethod, PairPhone: r.PairPhone, Qr: r.Qr, QrExpiresAt: r.QrExpiresAt,
 		PairCode: r.PairCode, PairCodeExpiresAt: r.PairCodeExpiresAt, ConnectedAt: r.ConnectedAt,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-	}, r.HolderInstanceID), nil
+	}, r.HolderInstanceID)
+	if r.HolderSilent {
+		out = silentHolder(out)
+	}
+	return out, nil
+}
+
+// ReasonHolderSilent is what a session shows while the row still says connected but its holder died:
+// it never got to write its status, and the next holder has not taken over yet.
+const ReasonHolderSilent = "Reconnecting: the instance holding it stopped answering; another instance takes it over."
+
+// silentHolder tells the truth about a session whose holder died.
+func silentHolder(s Session) Session {
+	s.Status, s.StatusReason, s.Holder = StatusDisconnected, ReasonHolderSilent, nil
+	return s
 }
 
 // History returns the session's status history, newest first (at most limit entries; 50 when limit ≤ 0).

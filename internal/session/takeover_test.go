@@ -130,3 +130,29 @@ func TestHost_GracefulStopHandsOver(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "released", *hist[0].EndReason)
 }
+
+// Regression (issue 10): for as long as it took another instance to take over, a session whose
+// holder died still read "connected" in the API and the portal. Once its lease has run out (or its
+// holder's heartbeat is stale) it reads as what it is.
+func TestService_DeadHolderIsNotConnected(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.startHost(t, nil)
+	s := b.paired(t, "lonely")
+	b.waitStatus(t, s.ID, StatusConnected, 10*time.Second)
+
+	a.conn.SetNetworkDown(true)
+	a.crash() // no other host: nobody takes the session over, and its row still says connected
+	got := b.waitStatus(t, s.ID, StatusDisconnected, 20*time.Second)
+	require.Equal(t, ReasonHolderSilent, got.StatusReason)
+	require.Nil(t, got.Holder)
+	var row string
+	require.NoError(t, b.db.QueryRow(t.Context(), "SELECT status FROM wa_sessions WHERE id = $1", s.ID).Scan(&row))
+	require.Equal(t, StatusConnected, row, "the row is as the dead holder left it; the answer is derived")
+
+	list, err := b.svc.List(t.Context(), b.tenant)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, StatusDisconnected, list[0].Status)
+	require.Equal(t, ReasonHolderSilent, list[0].StatusReason)
+}

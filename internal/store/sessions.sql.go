@@ -110,9 +110,12 @@ func (q *Queries) SessionEventList(ctx context.Context, arg SessionEventListPara
 }
 
 const sessionGet = `-- name: SessionGet :one
-SELECT s.id, s.tenant_id, s.name, s.status, s.status_reason, s.status_changed_at, s.phone, s.push_name, s.device_jid, s.lid, s.pair_method, s.pair_phone, s.qr, s.qr_expires_at, s.pair_code, s.pair_code_expires_at, s.pair_requested_at, s.intent, s.intent_seq, s.intent_done_seq, s.deleted_at, s.connected_at, s.created_at, s.updated_at, l.instance_id AS holder_instance_id
+SELECT s.id, s.tenant_id, s.name, s.status, s.status_reason, s.status_changed_at, s.phone, s.push_name, s.device_jid, s.lid, s.pair_method, s.pair_phone, s.qr, s.qr_expires_at, s.pair_code, s.pair_code_expires_at, s.pair_requested_at, s.intent, s.intent_seq, s.intent_done_seq, s.deleted_at, s.connected_at, s.created_at, s.updated_at, l.instance_id AS holder_instance_id,
+    (s.status = 'connected' AND (l.instance_id IS NULL OR i.heartbeat_at IS NULL
+        OR i.heartbeat_at < now() - interval '12 seconds'))::bool AS holder_silent
 FROM wa_sessions s
 LEFT JOIN session_leases l ON l.session_id = s.id AND l.expires_at > now()
+LEFT JOIN instances i ON i.id = l.instance_id
 WHERE s.tenant_id = $1 AND s.id = $2 AND s.deleted_at IS NULL
 `
 
@@ -147,6 +150,7 @@ type SessionGetRow struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	HolderInstanceID  *uuid.UUID
+	HolderSilent      bool
 }
 
 func (q *Queries) SessionGet(ctx context.Context, arg SessionGetParams) (SessionGetRow, error) {
@@ -178,6 +182,7 @@ func (q *Queries) SessionGet(ctx context.Context, arg SessionGetParams) (Session
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.HolderInstanceID,
+		&i.HolderSilent,
 	)
 	return i, err
 }
@@ -448,9 +453,12 @@ func (q *Queries) SessionIsHeld(ctx context.Context, arg SessionIsHeldParams) (b
 }
 
 const sessionListByTenant = `-- name: SessionListByTenant :many
-SELECT s.id, s.tenant_id, s.name, s.status, s.status_reason, s.status_changed_at, s.phone, s.push_name, s.device_jid, s.lid, s.pair_method, s.pair_phone, s.qr, s.qr_expires_at, s.pair_code, s.pair_code_expires_at, s.pair_requested_at, s.intent, s.intent_seq, s.intent_done_seq, s.deleted_at, s.connected_at, s.created_at, s.updated_at, l.instance_id AS holder_instance_id
+SELECT s.id, s.tenant_id, s.name, s.status, s.status_reason, s.status_changed_at, s.phone, s.push_name, s.device_jid, s.lid, s.pair_method, s.pair_phone, s.qr, s.qr_expires_at, s.pair_code, s.pair_code_expires_at, s.pair_requested_at, s.intent, s.intent_seq, s.intent_done_seq, s.deleted_at, s.connected_at, s.created_at, s.updated_at, l.instance_id AS holder_instance_id,
+    (s.status = 'connected' AND (l.instance_id IS NULL OR i.heartbeat_at IS NULL
+        OR i.heartbeat_at < now() - interval '12 seconds'))::bool AS holder_silent
 FROM wa_sessions s
 LEFT JOIN session_leases l ON l.session_id = s.id AND l.expires_at > now()
+LEFT JOIN instances i ON i.id = l.instance_id
 WHERE s.tenant_id = $1 AND s.deleted_at IS NULL
 ORDER BY s.created_at, s.id
 `
@@ -481,9 +489,12 @@ type SessionListByTenantRow struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	HolderInstanceID  *uuid.UUID
+	HolderSilent      bool
 }
 
 // Sessions being deleted are hidden; holder_instance_id is the instance whose lease is valid now.
+// holder_silent: the row says connected, but no instance holds a valid lease, or the holder's
+// heartbeat is older than two beats (it died: its status write never came).
 func (q *Queries) SessionListByTenant(ctx context.Context, tenantID uuid.UUID) ([]SessionListByTenantRow, error) {
 	rows, err := q.db.Query(ctx, sessionListByTenant, tenantID)
 	if err != nil {
@@ -519,6 +530,7 @@ func (q *Queries) SessionListByTenant(ctx context.Context, tenantID uuid.UUID) (
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.HolderInstanceID,
+			&i.HolderSilent,
 		); err != nil {
 			return nil, err
 		}
