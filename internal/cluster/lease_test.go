@@ -123,7 +123,11 @@ func TestLeases_ConcurrentAcquirers(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				l := cluster.NewLeases(db, uuid.New(), testConfig())
+				// A TTL far beyond the test's length: on a loaded machine the last acquirer may run more
+				// than a second after the first, and must still find the lease held.
+				cfg := testConfig()
+				cfg.TTL = time.Minute
+				l := cluster.NewLeases(db, uuid.New(), cfg)
 				<-start
 				lease, ok, err := l.Acquire(ctx, sid)
 				if err != nil {
