@@ -25,7 +25,7 @@ import (
 const (
 	ScopeRead   = "read"   // look at sessions, messages, usage
 	ScopeSend   = "send"   // send messages
-	ScopeManage = "manage" // create, pair and delete sessions; webhooks
+	ScopeManage = "manage" // create, pair, reconnect, log out and delete sessions
 )
 
 // Scopes lists every scope in order.
@@ -172,7 +172,7 @@ func (a *APIKeys) Create(ctx context.Context, actor CurrentUser, in CreateKeyInp
 			c.Add("scopes", "Unknown scope "+s+".")
 		}
 	}
-	// A key can do no more than its creator: members may not manage sessions or webhooks.
+	// A key can do no more than its creator: members may not manage sessions.
 	if slices.Contains(in.Scopes, ScopeManage) && !actor.CanManageMembers() {
 		c.Add("scopes", "Only owners and admins may create keys with the manage scope.")
 	}
