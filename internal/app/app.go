@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -130,7 +131,7 @@ type App struct {
 func (a *App) Options() Options { return a.opts }
 
 // Has reports whether the app runs role.
-func (a *App) Has(role string) bool { return has(a.opts.Roles, role) }
+func (a *App) Has(role string) bool { return slices.Contains(a.opts.Roles, role) }
 
 // HTTPErr reports the HTTP server's failure (never sends when it stops on Stop).
 func (a *App) HTTPErr() <-chan error { return a.httpErr }
@@ -493,15 +494,6 @@ func serveMetrics(ctx context.Context, addr string, m *metrics.Metrics, log *slo
 		}
 	}()
 	return nil
-}
-
-func has(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // metricsObserver feeds the Prometheus metrics from what happens to messages (message.Observer).

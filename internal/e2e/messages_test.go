@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -312,16 +311,7 @@ func TestMessages_PacingAcrossInstances(t *testing.T) {
 	r.accept(n, nil)
 	r.waitAllSent(n, 4*time.Minute)
 
-	var times []time.Time
-	rows, err := r.pool.Query(r.ctx, "SELECT sent_at FROM sim_sent WHERE session_id = $1 ORDER BY sent_at", r.sessionID)
-	require.NoError(t, err)
-	for rows.Next() {
-		var at time.Time
-		require.NoError(t, rows.Scan(&at))
-		times = append(times, at)
-	}
-	require.NoError(t, rows.Err())
-	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	times := r.sentTimes()
 	minGap := time.Hour
 	for i := 1; i < len(times); i++ {
 		minGap = min(minGap, times[i].Sub(times[i-1]))
@@ -517,15 +507,7 @@ func TestMessages_PacingGapsFollowTheDrawnDelay(t *testing.T) {
 	r.accept(n, nil)
 	r.waitAllSent(n, 4*time.Minute)
 
-	var times []time.Time
-	rows, err := r.pool.Query(r.ctx, "SELECT sent_at FROM sim_sent WHERE session_id = $1 ORDER BY sent_at", r.sessionID)
-	require.NoError(t, err)
-	for rows.Next() {
-		var at time.Time
-		require.NoError(t, rows.Scan(&at))
-		times = append(times, at)
-	}
-	require.NoError(t, rows.Err())
+	times := r.sentTimes()
 	require.Len(t, times, n)
 	near := 0
 	for i := 1; i < len(times); i++ {
@@ -538,4 +520,19 @@ func TestMessages_PacingGapsFollowTheDrawnDelay(t *testing.T) {
 	share := float64(near) / float64(len(times)-1)
 	t.Logf("%d of %d gaps within ±50 ms of a whole second (%.0f %%)", near, len(times)-1, 100*share)
 	require.Less(t, share, 0.20, "gaps cluster on whole seconds")
+}
+
+// sentTimes is when the simulator saw each of the session's sends, in order.
+func (r *msgRig) sentTimes() []time.Time {
+	r.t.Helper()
+	var times []time.Time
+	rows, err := r.pool.Query(r.ctx, "SELECT sent_at FROM sim_sent WHERE session_id = $1 ORDER BY sent_at", r.sessionID)
+	require.NoError(r.t, err)
+	for rows.Next() {
+		var at time.Time
+		require.NoError(r.t, rows.Scan(&at))
+		times = append(times, at)
+	}
+	require.NoError(r.t, rows.Err())
+	return times
 }

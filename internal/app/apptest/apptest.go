@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -114,7 +115,7 @@ func Start(t testing.TB, o Opts) *app.App {
 		roles = app.AllRoles
 	}
 	ln := o.Listener
-	if ln == nil && contains(roles, app.RoleHTTP) {
+	if ln == nil && slices.Contains(roles, app.RoleHTTP) {
 		var err error
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			t.Fatal(err)
@@ -171,13 +172,4 @@ func Start(t testing.TB, o Opts) *app.App {
 func Simulator(a *app.App) *simulator.Connector {
 	sim, _ := a.Connector.(*simulator.Connector)
 	return sim
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
